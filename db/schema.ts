@@ -1,0 +1,324 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The relational schema: the source of truth. Vectors (pgvector tables or Pinecone) and the graph
+ * (Neo4j or the graph_* tables below) are projections rebuilt from these tables.
+ * The pgvector table is created by the pgvector adapter, since its dimension is the embedding model's
+ * (see lib/stores/vector/pgvector.ts).
+ */
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const CONTENT_KINDS = ['project', 'post', 'course', 'lesson', 'page'] as const;
+export type ContentKind = (typeof CONTENT_KINDS)[number];
+export const ROLES = ['member', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Stored lowercased; unique. */
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ROLES }).notNull().default('member'),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('users_email_key').on(t.email)],
+);
+
+export const content = pgTable(
+  'content',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull(),
+    kind: text('kind', { enum: CONTENT_KINDS }).notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    /** Markdown body. */
+    body: text('body').notNull().default(''),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    /** External link (a project's repository, say). */
+    url: text('url'),
+    /** Lessons: the course they are PART_OF, and their position in it. */
+    courseId: uuid('course_id'),
+    position: integer('position'),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Optimistic concurrency: bumped by every write, checked with If-Match. */
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('content_slug_key').on(t.slug),
+    index('content_kind_published_idx').on(t.kind, t.publishedAt.desc(), t.id),
+    index('content_published_idx').on(t.publishedAt.desc(), t.id),
+    index('content_course_idx').on(t.courseId, t.position),
+    index('content_tags_idx').using('gin', t.tags),
+  ],
+);
+
+export const concepts = pgTable(
+  'concepts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    goals: jsonb('goals').$type<string[]>().notNull().default([]),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('concepts_slug_key').on(t.slug)],
+);
+
+/** Concept REQUIRES concept (a prerequisite), with an optional reason. */
+export const conceptPrerequisites = pgTable(
+  'concept_prerequisites',
+  {
+    conceptId: uuid('concept_id')
+      .notNull()
+      .references(() => concepts.id, { onDelete: 'cascade' }),
+    requiresId: uuid('requires_id')
+      .notNull()
+      .references(() => concepts.id, { onDelete: 'cascade' }),
+    reason: text('reason'),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.conceptId, t.requiresId] }),
+    index('concept_prereq_requires_idx').on(t.requiresId),
+    check('concept_prereq_not_self', sql`${t.conceptId} <> ${t.requiresId}`),
+  ],
+);
+
+export const CONTENT_CONCEPT_RELATIONS = ['COVERS', 'MENTIONS'] as const;
+export type ContentConceptRelation = (typeof CONTENT_CONCEPT_RELATIONS)[number];
+
+/** Course/lesson COVERS concept; other content MENTIONS concept. */
+export const contentConcepts = pgTable(
+  'content_concepts',
+  {
+    contentId: uuid('content_id')
+      .notNull()
+      .references(() => content.id, { onDelete: 'cascade' }),
+    conceptId: uuid('concept_id')
+      .notNull()
+      .references(() => concepts.id, { onDelete: 'cascade' }),
+    relation: text('relation', { enum: CONTENT_CONCEPT_RELATIONS }).notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.contentId, t.conceptId] }),
+    index('content_concepts_concept_idx').on(t.conceptId),
+  ],
+);
+
+/** Content RELATED_TO content (stored once per direction the author gave). */
+export const contentRelated = pgTable(
+  'content_related',
+  {
+    fromId: uuid('from_id')
+      .notNull()
+      .references(() => content.id, { onDelete: 'cascade' }),
+    toId: uuid('to_id')
+      .notNull()
+      .references(() => content.id, { onDelete: 'cascade' }),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.fromId, t.toId] }),
+    index('content_related_to_idx').on(t.toId),
+    check('content_related_not_self', sql`${t.fromId} <> ${t.toId}`),
+  ],
+);
+
+/** Concept RELATED_TO concept ("see also"). */
+export const conceptRelated = pgTable(
+  'concept_related',
+  {
+    fromId: uuid('from_id')
+      .notNull()
+      .references(() => concepts.id, { onDelete: 'cascade' }),
+    toId: uuid('to_id')
+      .notNull()
+      .references(() => concepts.id, { onDelete: 'cascade' }),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.fromId, t.toId] }),
+    index('concept_related_to_idx').on(t.toId),
+    check('concept_related_not_self', sql`${t.fromId} <> ${t.toId}`),
+  ],
+);
+
+/**
+ * Chunks of content bodies, written by the sync job. Id is `<contentId>:<position>`, the same id the
+ * vector store uses. `tsv` feeds full-text search.
+ */
+export const chunks = pgTable(
+  'chunks',
+  {
+    id: text('id').primaryKey(),
+    contentId: uuid('content_id')
+      .notNull()
+      .references(() => content.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    /** Heading path, e.g. "Indexes > Partial indexes". */
+    heading: text('heading').notNull().default(''),
+    text: text('text').notNull(),
+    /** SHA-256 of what is embedded (title, heading and text): unchanged hash, no re-embed. */
+    hash: text('hash').notNull(),
+    tokenCount: integer('token_count').notNull().default(0),
+    tsv: tsvector('tsv').generatedAlwaysAs(
+      sql`setweight(to_tsvector('english', coalesce(heading, '')), 'A') || setweight(to_tsvector('english', text), 'B')`,
+    ),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('chunks_content_position_key').on(t.contentId, t.position),
+    index('chunks_tsv_idx').using('gin', t.tsv),
+  ],
+);
+
+/** Embedded graph store: nodes keyed by label and natural key (a slug). */
+export const graphNodes = pgTable(
+  'graph_nodes',
+  {
+    label: text('label').notNull(),
+    key: text('key').notNull(),
+    props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [primaryKey({ columns: [t.label, t.key] })],
+);
+
+/** Embedded graph store: typed, directed edges between nodes. */
+export const graphEdges = pgTable(
+  'graph_edges',
+  {
+    type: text('type').notNull(),
+    fromLabel: text('from_label').notNull(),
+    fromKey: text('from_key').notNull(),
+    toLabel: text('to_label').notNull(),
+    toKey: text('to_key').notNull(),
+    props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [
+    primaryKey({ columns: [t.fromLabel, t.fromKey, t.type, t.toLabel, t.toKey] }),
+    index('graph_edges_to_idx').on(t.toLabel, t.toKey, t.type),
+  ],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    /** A user id, or `anon:<id>` for a visitor with a signed anonymous cookie. */
+    ownerId: text('owner_id').notNull(),
+    title: text('title').notNull().default(''),
+    ...timestamps,
+  },
+  (t) => [index('conversations_owner_idx').on(t.ownerId, t.updatedAt.desc())],
+);
+
+/** Chat messages as the AI SDK's UIMessage: `parts` is the JSON array of message parts. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    role: text('role', { enum: ['system', 'user', 'assistant'] }).notNull(),
+    parts: jsonb('parts').$type<unknown[]>().notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [uniqueIndex('messages_conversation_seq_key').on(t.conversationId, t.seq)],
+);
+
+export const OUTBOX_STATUSES = ['pending', 'done', 'dead'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+export const OUTBOX_ENTITIES = ['content', 'concept'] as const;
+export type OutboxEntity = (typeof OUTBOX_ENTITIES)[number];
+
+/**
+ * Written in the same transaction as the domain rows; the sync job projects each row into the vector
+ * and graph stores. `leaseUntil` is set while a worker holds the row.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    entity: text('entity', { enum: OUTBOX_ENTITIES }).notNull(),
+    entityId: text('entity_id').notNull(),
+    op: text('op', { enum: ['upsert', 'delete'] }).notNull(),
+    version: integer('version').notNull(),
+    status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: timestamps.createdAt,
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('outbox_pending_idx').on(t.availableAt, t.id).where(sql`status = 'pending'`),
+    index('outbox_status_idx').on(t.status),
+  ],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** User id of the actor, or a CLI name such as `cli:import`. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audit_entity_idx').on(t.entity, t.entityId)],
+);
+
+/** Small durable app state: index identity, job leases, site config backups. */
+export const appState = pgTable('app_state', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  updatedAt: timestamps.updatedAt,
+});
+
+export type User = typeof users.$inferSelect;
+export type Content = typeof content.$inferSelect;
+export type NewContent = typeof content.$inferInsert;
+export type Concept = typeof concepts.$inferSelect;
+export type Chunk = typeof chunks.$inferSelect;
+export type Conversation = typeof conversations.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

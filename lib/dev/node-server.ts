@@ -1,0 +1,72 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { App } from './router.js';
+
+/**
+ * Serves an App over node:http: Web Requests in, streamed Web Responses out. A client that disconnects
+ * aborts `request.signal`, so streaming handlers (chat) stop generating.
+ */
+export function serveApp(app: App): Server {
+  return createServer((req, res) => {
+    void handle(app, req, res);
+  });
+}
+
+async function handle(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const host = req.headers.host ?? 'localhost';
+  const url = new URL(req.url ?? '/', `http://${host}`);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+    else if (v !== undefined) headers.set(k, v);
+  }
+  if (!headers.has('x-forwarded-for'))
+    headers.set('x-forwarded-for', req.socket.remoteAddress ?? '127.0.0.1');
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  const request = new Request(url, {
+    method: req.method,
+    headers,
+    signal: controller.signal,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit);
+
+  let response: Response;
+  try {
+    response = await app.fetch(request);
+  } catch {
+    response = new Response(JSON.stringify({ error: { code: 'internal_error', message: 'Server error.' } }), {
+      status: 500,
+      headers: { 'content-type': 'application/json' },
+    });
+  }
+  const outHeaders: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key === 'set-cookie') return;
+    outHeaders[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) outHeaders['set-cookie'] = cookies;
+  res.writeHead(response.status, outHeaders);
+  if (!response.body || req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await new Promise<void>((r) => res.once('drain', () => r()));
+      if (controller.signal.aborted) break;
+    }
+  } catch {
+    // client went away or the stream failed midway; nothing more to send
+  } finally {
+    if (controller.signal.aborted) await reader.cancel().catch(() => {});
+    res.end();
+  }
+}

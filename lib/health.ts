@@ -1,0 +1,62 @@
+import { adapters } from './env.js';
+import { getCache } from './stores/cache/index.js';
+import { getConfigStore } from './stores/config/index.js';
+import { getSql } from './stores/sql/index.js';
+
+export interface StoreHealth {
+  store: string;
+  adapter: string;
+  status: 'up' | 'down';
+  latencyMs: number;
+  error?: string;
+}
+
+/** A store's health check: resolves when the store answers. */
+export interface HealthCheck {
+  store: string;
+  adapter: string;
+  ping(): Promise<void>;
+}
+
+/** The checks for every store, built from env without connecting. */
+export function storeChecks(): HealthCheck[] {
+  const a = adapters();
+  return [
+    { store: 'sql', adapter: a.sql, ping: async () => (await getSql()).ping() },
+    { store: 'cache', adapter: a.cache, ping: async () => (await getCache()).ping() },
+    { store: 'config', adapter: a.config, ping: async () => (await getConfigStore()).ping() },
+  ];
+}
+
+/** Pings every check in parallel, each bounded by `timeoutMs`; never throws. */
+export async function measureHealth(checks: HealthCheck[], timeoutMs = 1500): Promise<StoreHealth[]> {
+  return Promise.all(
+    checks.map(async (c) => {
+      const start = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          c.ping(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return { store: c.store, adapter: c.adapter, status: 'up' as const, latencyMs: elapsed(start) };
+      } catch (err) {
+        return {
+          store: c.store,
+          adapter: c.adapter,
+          status: 'down' as const,
+          latencyMs: elapsed(start),
+          error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable',
+        };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+function elapsed(start: number): number {
+  return Math.round((performance.now() - start) * 10) / 10;
+}

@@ -1,0 +1,96 @@
+import type { Cache, Lock } from './types.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number | null;
+}
+
+/**
+ * In-process cache: the embedded default. Values are stored serialised, so callers get copies, as they
+ * would from Redis. `now` is a parameter so tests control time.
+ */
+export class MemoryCache implements Cache {
+  readonly name = 'memory' as const;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get<T = unknown>(key: string): Promise<T | null> {
+    const raw = this.read(key);
+    return raw === null ? null : (JSON.parse(raw) as T);
+  }
+
+  async mget<T = unknown>(keys: readonly string[]): Promise<(T | null)[]> {
+    return keys.map((k) => {
+      const raw = this.read(k);
+      return raw === null ? null : (JSON.parse(raw) as T);
+    });
+  }
+
+  async set(key: string, value: unknown, options: { ttlSeconds?: number } = {}): Promise<void> {
+    this.write(key, JSON.stringify(value), options.ttlSeconds);
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    let n = 0;
+    for (const k of keys) if (this.read(k) !== null && this.entries.delete(k)) n++;
+    return n;
+  }
+
+  async incr(key: string, options: { ttlSeconds: number; by?: number }): Promise<number> {
+    const current = this.read(key);
+    const next = (current === null ? 0 : Number(JSON.parse(current))) + (options.by ?? 1);
+    const entry = this.entries.get(key);
+    if (current !== null && entry) entry.value = JSON.stringify(next);
+    else this.write(key, JSON.stringify(next), options.ttlSeconds);
+    return next;
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    if (this.read(key) === null) return null;
+    const entry = this.entries.get(key);
+    if (!entry || entry.expiresAt === null) return null;
+    return Math.max(0, Math.ceil((entry.expiresAt - this.now()) / 1000));
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<Lock | null> {
+    if (this.read(key) !== null) return null;
+    const token = crypto.randomUUID();
+    this.entries.set(key, { value: JSON.stringify(token), expiresAt: this.now() + ttlMs });
+    return {
+      key,
+      token,
+      release: async () => {
+        if (this.read(key) === JSON.stringify(token)) this.entries.delete(key);
+      },
+    };
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+
+  private read(key: string): string | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt !== null && entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  private write(key: string, value: string, ttlSeconds?: number): void {
+    this.entries.delete(key); // re-insert so Map order is least-recently-written first
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { value, expiresAt: ttlSeconds ? this.now() + ttlSeconds * 1000 : null });
+  }
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cache } from '../../lib/stores/cache/index.js';
+import { MemoryCache } from '../../lib/stores/cache/memory.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+describe('GET /api/health', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('happy: reports every store up with its adapter and latency', async () => {
+    const res = await t.request('GET', '/api/health');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      status: string;
+      stores: { store: string; adapter: string; status: string; latencyMs: number }[];
+    };
+    expect(body.status).toBe('ok');
+    const byStore = Object.fromEntries(body.stores.map((s) => [s.store, s]));
+    expect(byStore.sql).toMatchObject({ adapter: 'pglite', status: 'up' });
+    expect(byStore.cache).toMatchObject({ adapter: 'memory', status: 'up' });
+    expect(byStore.config).toMatchObject({ adapter: 'memory', status: 'up' });
+    for (const s of body.stores) expect(s.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('error: a store that is down gives 503 naming it, and the others still report', async () => {
+    const broken = new MemoryCache();
+    broken.ping = () => Promise.reject(new Error('connection refused'));
+    const t2 = await createTestApp({ sql: t.sql, cache: broken as Cache });
+    const res = await t2.request('GET', '/api/health');
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { down: string[]; stores: { store: string; status: string }[] };
+    expect(body.down).toEqual(['cache']);
+    expect(body.stores.find((s) => s.store === 'sql')?.status).toBe('up');
+  });
+
+  it('error: a store that hangs is reported down after the timeout instead of hanging the request', async () => {
+    const slow = new MemoryCache();
+    slow.ping = () => new Promise(() => {});
+    const t3 = await createTestApp({ sql: t.sql, cache: slow as Cache });
+    const res = await t3.request('GET', '/api/health');
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { stores: { store: string; status: string; error?: string }[] };
+    expect(body.stores.find((s) => s.store === 'cache')?.error).toMatch(/no answer within/);
+  });
+});
+
+describe('routing', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('error: an unknown API route is a JSON 404 with the error shape', async () => {
+    const res = await t.request('GET', '/api/nope');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('error: a wrong method is 405 with Allow and the error shape', async () => {
+    const res = await t.request('DELETE', '/api/health');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const body = (await res.json()) as { error: { code: string } };
+    expect(body.error.code).toBe('method_not_allowed');
+  });
+
+  it('happy: vercel.json headers apply to API responses', async () => {
+    const res = await t.request('GET', '/api/health');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+  });
+});
