@@ -1,5 +1,6 @@
 import { env } from '../env.js';
 import { configureLog } from '../log.js';
+import { corsHeaders, preflight } from './cors.js';
 import { ApiError, toErrorResponse } from './errors.js';
 
 export type Handler = (request: Request) => Promise<Response> | Response;
@@ -27,8 +28,7 @@ export function methods(handlers: MethodHandlers): Record<HttpMethod, Handler> {
     const own = handlers[method];
     if (own) out[method] = withErrors(own);
     else if (method === 'HEAD' && handlers.GET) out.HEAD = withErrors(headFromGet(handlers.GET));
-    else if (method === 'OPTIONS')
-      out.OPTIONS = withErrors(() => new Response(null, { status: 204, headers: { allow } }));
+    else if (method === 'OPTIONS') out.OPTIONS = withErrors((request) => preflight(request, allow));
     else
       out[method] = withErrors(() => {
         throw new ApiError('method_not_allowed', `${method} is not allowed here. Allowed: ${allow}.`, {
@@ -54,24 +54,43 @@ export function withErrors(handler: Handler): Handler {
     } catch (err) {
       response = toErrorResponse(err, requestId);
     }
-    return finalize(response, requestId);
+    return finalize(response, requestId, corsHeaders(request));
   };
 }
 
-/** Headers every API response carries. */
-export function finalize(response: Response, requestId: string): Response {
-  const h = response.headers;
-  try {
+/** Security headers for API responses (JSON and streams; nothing here is meant to render as a page). */
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/** Headers every API response carries: request id, security headers, CORS for allowed origins. */
+export function finalize(
+  response: Response,
+  requestId: string,
+  extra: Record<string, string> = {},
+): Response {
+  const apply = (h: Headers) => {
     if (!h.has('x-request-id')) h.set('x-request-id', requestId);
-    if (!h.has('x-content-type-options')) h.set('x-content-type-options', 'nosniff');
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!h.has(k)) h.set(k, v);
+    for (const [k, v] of Object.entries(extra)) {
+      if (k === 'vary' && h.has('vary')) h.set('vary', `${h.get('vary')}, ${v}`);
+      else h.set(k, v);
+    }
+  };
+  try {
+    apply(response.headers);
+    return response;
   } catch {
     // Some responses (e.g. from fetch) have immutable headers; copy them.
     const copy = new Response(response.body, response);
-    copy.headers.set('x-request-id', requestId);
-    copy.headers.set('x-content-type-options', 'nosniff');
+    apply(copy.headers);
     return copy;
   }
-  return response;
 }
 
 function headFromGet(get: Handler): Handler {
