@@ -67,16 +67,14 @@ async function fill(store: SqlStore): Promise<void> {
     role: 'user',
     parts: [{ type: 'text', text: 'hi' }],
   });
-  await db
-    .insert(schema.auditLog)
-    .values(
-      Array.from({ length: 1203 }, (_, i) => ({
-        actor: 'test',
-        action: 'noop',
-        entity: 'content',
-        entityId: String(i),
-      })),
-    );
+  await db.insert(schema.auditLog).values(
+    Array.from({ length: 1203 }, (_, i) => ({
+      actor: 'test',
+      action: 'noop',
+      entity: 'content',
+      entityId: String(i),
+    })),
+  );
 }
 
 for (const target of sqlTargets()) {
