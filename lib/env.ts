@@ -77,6 +77,8 @@ export const envSchema = z.object({
   SESSION_SECRET: optionalString,
   /** Comma-separated origins allowed by CORS. */
   CORS_ORIGINS: optionalString,
+  /** Deadline for a handler to produce its response; past it the caller gets a 503 `timeout`. */
+  REQUEST_TIMEOUT_MS: intWithDefault(10_000, 100),
   CHAT_RATE_LIMIT_PER_MINUTE: intWithDefault(20, 1),
   CHAT_DAILY_TOKEN_BUDGET: intWithDefault(50_000, 1),
 });

@@ -15,10 +15,22 @@ export function configureLog(options: { level?: Level | 'silent'; sink?: (line: 
   if (options.sink) sink = options.sink;
 }
 
+/** Scrubs credentials that show up inside strings: URL passwords, bearer tokens, key=value secrets. */
+export function scrub(text: string): string {
+  return text
+    .replace(/(\/\/[^/\s:@]+:)[^@\s/]+@/g, '$1[redacted]@')
+    .replace(/\b(bearer|basic)\s+[\w.~+/=-]+/gi, '$1 [redacted]')
+    .replace(
+      /\b(pass(?:word)?|secret|token|api[-_]?key|apikey)(["']?\s*[=:]\s*["']?)[^\s&"',;]+/gi,
+      '$1$2[redacted]',
+    );
+}
+
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrub(value);
   if (value instanceof Error) {
-    const out: Record<string, unknown> = { name: value.name, message: value.message };
-    if (threshold <= ORDER.debug && value.stack) out.stack = value.stack;
+    const out: Record<string, unknown> = { name: value.name, message: scrub(value.message) };
+    if (threshold <= ORDER.debug && value.stack) out.stack = scrub(value.stack);
     if (value.cause !== undefined && depth < 3) out.cause = redact(value.cause, depth + 1);
     return out;
   }
@@ -36,7 +48,7 @@ export function redact(value: unknown, depth = 0): unknown {
 function write(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < threshold) return;
   const data = fields ? (redact(fields) as Record<string, unknown>) : {};
-  sink(JSON.stringify({ level, msg, time: new Date().toISOString(), ...data }));
+  sink(JSON.stringify({ level, msg: scrub(msg), time: new Date().toISOString(), ...data }));
 }
 
 export const log = {

@@ -18,7 +18,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
-  timeout: 504,
+  /** The request ran past its deadline (a store too slow to answer). */
+  timeout: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

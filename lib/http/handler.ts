@@ -49,10 +49,29 @@ export function withErrors(handler: Handler): Handler {
     }
     const requestId = request.headers.get('x-vercel-id') ?? crypto.randomUUID();
     let response: Response;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      response = await handler(request);
+      // A deadline for producing the response (a stream may go on after it): a hung store becomes a
+      // 503 the client can retry, never a request that hangs until the platform kills it.
+      const deadlineMs = env().REQUEST_TIMEOUT_MS;
+      response = await Promise.race([
+        handler(request),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new ApiError('timeout', 'The service took too long to answer. Please retry.', {
+                  headers: { 'retry-after': '5' },
+                }),
+              ),
+            deadlineMs,
+          );
+        }),
+      ]);
     } catch (err) {
       response = toErrorResponse(err, requestId);
+    } finally {
+      clearTimeout(timer);
     }
     return finalize(response, requestId, corsHeaders(request));
   };
