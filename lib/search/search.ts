@@ -1,0 +1,213 @@
+import type { ContentKind } from '../../db/schema.js';
+import { type Embedder, getEmbedder } from '../ai/embedder.js';
+import { log } from '../log.js';
+import { getCache } from '../stores/cache/index.js';
+import { type Db, getSql } from '../stores/sql/index.js';
+import { getVectorStore } from '../stores/vector/index.js';
+import type { VectorMatch, VectorStore } from '../stores/vector/types.js';
+import { fuse, type RankedList } from './fuse.js';
+import { type LexicalHit, searchLexical } from './lexical.js';
+import { makeSnippet, queryStems } from './snippet.js';
+import { timeboxed } from './timebox.js';
+import { currentIndexVersion } from './version.js';
+
+export interface SearchInput {
+  q: string;
+  kinds?: ContentKind[];
+  /** Only content that covers or mentions this concept (slug). */
+  concept?: string;
+  /** 1..100 */
+  limit: number;
+  offset?: number;
+}
+
+export interface SearchResult {
+  slug: string;
+  kind: ContentKind;
+  title: string;
+  /** Heading path of the best-matching chunk ('' for the lead). */
+  heading: string;
+  /** HTML-escaped excerpt with the matched terms in `<mark>`. */
+  snippet: string;
+  /** Fused score (reciprocal rank fusion): only the order is meaningful. */
+  score: number;
+  /** The content's external link, when it has one (a project's repository). */
+  url?: string;
+  concepts: string[];
+  contentId: string;
+  chunkId: string;
+}
+
+export interface SearchResponse {
+  query: string;
+  results: SearchResult[];
+  /** True when one side (usually the vector store) was unavailable and results come from the other. */
+  degraded: boolean;
+  degradedReason?: string;
+  indexVersion: number;
+}
+
+/** Fusion weights and depth: tuned on Cranfield (see README), where they beat plain BM25. */
+export const FUSION = { k: 60, lexicalWeight: 1, vectorWeight: 1 };
+/** Results are cached this long under a key that includes the index version. */
+const RESULT_TTL_SECONDS = 300;
+const CACHE_TIMEOUT_MS = 150;
+
+export interface SearchDeps {
+  sql?: () => Promise<Db>;
+  vectors?: () => Promise<VectorStore>;
+  embedder?: () => Promise<Embedder>;
+  /** Skip the result cache (evaluation measures ranking, not the cache). */
+  noCache?: boolean;
+}
+
+/**
+ * Hybrid search: the query is embedded once; the vector query and the BM25 full-text query run in
+ * parallel; their rankings are fused by reciprocal rank and grouped by content (best chunk per item).
+ * Vector metadata and the full-text row carry everything a result shows: no hydration query.
+ * With the vector store (or the embedder) down, full text alone answers and `degraded` says so.
+ */
+export async function searchContent(input: SearchInput, deps: SearchDeps = {}): Promise<SearchResponse> {
+  const sqlOf = deps.sql ?? (async () => (await getSql()).db);
+  const q = input.q.trim();
+  const offset = input.offset ?? 0;
+  const limit = Math.max(1, Math.min(100, input.limit));
+  const indexVersion = await currentIndexVersion(sqlOf);
+  const key = cacheKey(indexVersion, { ...input, q, limit, offset });
+  if (!deps.noCache) {
+    const hit = await timeboxed(
+      async () => (await getCache()).get<SearchResponse>(key),
+      CACHE_TIMEOUT_MS,
+      null,
+    );
+    if (hit) return hit;
+  }
+
+  const depth = Math.min(300, Math.max(50, (offset + limit) * 2));
+  const filter = {
+    ...(input.kinds?.length ? { kinds: input.kinds } : {}),
+    ...(input.concept ? { concept: input.concept } : {}),
+  };
+  const [lexical, vector] = await Promise.allSettled([
+    sqlOf().then((db) => searchLexical({ db, q, kinds: input.kinds, concept: input.concept, topK: depth })),
+    (async () => {
+      const [embedder, vectors] = await Promise.all([
+        (deps.embedder ?? getEmbedder)(),
+        (deps.vectors ?? getVectorStore)(),
+      ]);
+      const [values] = await embedder.embed([q]);
+      if (!values) throw new Error('the embedder returned no vector');
+      return vectors.query(values, { topK: depth, filter });
+    })(),
+  ]);
+  if (lexical.status === 'rejected' && vector.status === 'rejected') {
+    log.error('search failed on both sides', { lexical: lexical.reason, vector: vector.reason });
+    throw new SearchUnavailableError();
+  }
+  let degradedReason: string | undefined;
+  if (vector.status === 'rejected') {
+    log.warn('vector search unavailable; answering from full text', { err: vector.reason });
+    degradedReason = 'The vector store is unavailable: results come from full-text search alone.';
+  } else if (lexical.status === 'rejected') {
+    log.warn('full-text search unavailable; answering from vectors', { err: lexical.reason });
+    degradedReason = 'Full-text search is unavailable: results come from vector search alone.';
+  }
+  const lexHits = lexical.status === 'fulfilled' ? lexical.value : [];
+  const vecHits = vector.status === 'fulfilled' ? vector.value : [];
+  const results = rankResults(q, lexHits, vecHits).slice(offset, offset + limit);
+  const response: SearchResponse = {
+    query: q,
+    results,
+    degraded: degradedReason !== undefined,
+    ...(degradedReason ? { degradedReason } : {}),
+    indexVersion,
+  };
+  // A degraded answer is not cached: the next request should try the vector store again.
+  if (!deps.noCache && !response.degraded) {
+    await timeboxed(
+      async () => (await getCache()).set(key, response, { ttlSeconds: RESULT_TTL_SECONDS }),
+      CACHE_TIMEOUT_MS,
+      undefined,
+    );
+  }
+  return response;
+}
+
+export class SearchUnavailableError extends Error {
+  constructor() {
+    super('Search is unavailable right now.');
+    this.name = 'SearchUnavailableError';
+  }
+}
+
+function cacheKey(version: number, input: SearchInput): string {
+  const kinds = [...(input.kinds ?? [])].sort().join(',');
+  const q = input.q.toLowerCase().replace(/\s+/g, ' ');
+  return `search:v${version}:${JSON.stringify([q, kinds, input.concept ?? '', input.limit, input.offset ?? 0])}`;
+}
+
+interface Candidate {
+  contentId: string;
+  chunkId: string;
+  kind: ContentKind;
+  slug: string;
+  title: string;
+  heading: string;
+  text: string;
+  url: string | null;
+  concepts: string[];
+}
+
+/** Groups each side by content (best chunk), fuses the two rankings, builds snippets. */
+export function rankResults(q: string, lexHits: LexicalHit[], vecHits: VectorMatch[]): SearchResult[] {
+  const lexByContent = bestPerContent(lexHits.map((h) => ({ ...h, url: h.url })));
+  const vecByContent = bestPerContent(
+    vecHits.map((m) => ({
+      contentId: m.metadata.contentId,
+      chunkId: m.id,
+      kind: m.metadata.kind,
+      slug: m.metadata.slug,
+      title: m.metadata.title,
+      heading: m.metadata.heading,
+      text: m.metadata.excerpt,
+      url: null,
+      concepts: m.metadata.concepts,
+    })),
+  );
+  const lists: RankedList[] = [
+    { weight: FUSION.lexicalWeight, ids: lexByContent.map((c) => c.contentId) },
+    { weight: FUSION.vectorWeight, ids: vecByContent.map((c) => c.contentId) },
+  ];
+  const lexMap = new Map(lexByContent.map((c) => [c.contentId, c]));
+  const vecMap = new Map(vecByContent.map((c) => [c.contentId, c]));
+  const stems = queryStems(q);
+  return fuse(lists, FUSION.k).map(({ id, score }) => {
+    // The full-text chunk has the whole text (better snippets); the vector one may be the only one.
+    const lex = lexMap.get(id);
+    const vec = vecMap.get(id);
+    const best = (lex ?? vec) as Candidate;
+    return {
+      slug: best.slug,
+      kind: best.kind,
+      title: best.title,
+      heading: best.heading,
+      snippet: makeSnippet(best.text, stems),
+      score: Math.round(score * 1e6) / 1e6,
+      ...(lex?.url ? { url: lex.url } : {}),
+      concepts: best.concepts,
+      contentId: id,
+      chunkId: best.chunkId,
+    };
+  });
+}
+
+function bestPerContent<T extends Candidate>(hits: T[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const h of hits) {
+    if (seen.has(h.contentId)) continue;
+    seen.add(h.contentId);
+    out.push(h);
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+import type { Projector } from './types.js';
+import { createVectorProjector } from './vector-projector.js';
+
+/**
+ * Every projection the sync engine keeps in step with SQL, in the order they run. Each is idempotent
+ * (delivery is at least once); a failing projector backs off only the entities it failed on.
+ */
+export function defaultProjectors(): Projector[] {
+  return [createVectorProjector()];
+}
