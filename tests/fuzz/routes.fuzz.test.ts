@@ -16,6 +16,7 @@ const INJECTIONS = [
   '"; DROP TABLE content; --',
   'MATCH (n) DETACH DELETE n',
   '<script>alert(1)</script>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, on purpose
   '{{7*7}}${7*7}',
   '../../../../etc/passwd',
   '\u0000',
