@@ -75,6 +75,8 @@ export const envSchema = z.object({
   CRON_SECRET: optionalString,
   /** Signs anonymous visitor ids; a random per-process value is used when unset (dev only). */
   SESSION_SECRET: optionalString,
+  /** Password for `npm run admin:create` when it creates the account (instead of the prompt). */
+  ADMIN_PASSWORD: optionalString,
   /** Comma-separated origins allowed by CORS. */
   CORS_ORIGINS: optionalString,
   /** Deadline for a handler to produce its response; past it the caller gets a 503 `timeout`. */
