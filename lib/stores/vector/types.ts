@@ -59,6 +59,12 @@ export interface VectorStore {
   listIds(): AsyncIterable<{ id: string; hash: string }>;
   /** Drops everything (full rebuild with a new model). */
   reset(identity: IndexIdentity): Promise<void>;
+  /**
+   * Runs a large load (a full rebuild): pgvector drops its HNSW index first and rebuilds it once at
+   * the end (much faster than maintaining it row by row); Pinecone just runs `load`. The index is
+   * rebuilt even when `load` throws.
+   */
+  bulkLoad<T>(load: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
 }
 
