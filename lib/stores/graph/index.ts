@@ -1,0 +1,42 @@
+import { adapters, env } from '../../env.js';
+import { getSql } from '../sql/index.js';
+import type { GraphStore } from './types.js';
+
+export type * from './types.js';
+
+let current: Promise<GraphStore> | undefined;
+
+/**
+ * The process's graph store, chosen from env: Neo4j when `NEO4J_URI` is set, else the embedded graph
+ * tables in the SQL database. Drivers are imported on first use.
+ */
+export function getGraphStore(): Promise<GraphStore> {
+  if (!current) {
+    current = createGraphStore();
+    current.catch(() => {
+      current = undefined; // retry on the next call instead of caching a failure
+    });
+  }
+  return current;
+}
+
+/** Replaces the process's graph store (tests, fault injection); `undefined` resets to env selection. */
+export function setGraphStore(store: GraphStore | undefined): void {
+  current = store ? Promise.resolve(store) : undefined;
+}
+
+async function createGraphStore(): Promise<GraphStore> {
+  const e = env();
+  if (adapters(e).graph === 'neo4j') {
+    const { Neo4jGraphStore } = await import('./neo4j.js');
+    return new Neo4jGraphStore({
+      uri: e.NEO4J_URI ?? '',
+      username: e.NEO4J_USERNAME,
+      password: e.NEO4J_PASSWORD,
+      database: e.NEO4J_DATABASE,
+    });
+  }
+  const { SqlGraphStore } = await import('./sql.js');
+  // Resolves the SQL store per call, so swapping it (tests, dev server) needs no graph reset.
+  return new SqlGraphStore(getSql);
+}
