@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { measureHealth, storeChecks } from '../lib/health.js';
+import { defineDocs } from '../lib/http/docs.js';
 import { methods } from '../lib/http/handler.js';
 import { json } from '../lib/http/json.js';
 
@@ -20,3 +22,33 @@ async function health(): Promise<Response> {
 }
 
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: health });
+
+const storeHealth = z.object({
+  store: z.string(),
+  adapter: z.string(),
+  status: z.enum(['up', 'down']),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+});
+
+export const docs = defineDocs({
+  GET: {
+    summary: 'Health of every store',
+    description:
+      'Each store with its adapter, status and latency. 200 when all are up; 503 with the same body, naming the stores that are down.',
+    tags: ['meta'],
+    response: z.looseObject({
+      status: z.enum(['ok', 'degraded', 'down']),
+      down: z.array(z.string()),
+      stores: z.array(storeHealth),
+    }),
+    example: {
+      request: 'GET /api/health',
+      response: {
+        status: 'ok',
+        down: [],
+        stores: [{ store: 'sql', adapter: 'pglite', status: 'up', latencyMs: 0.4 }],
+      },
+    },
+  },
+});

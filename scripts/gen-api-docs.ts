@@ -1,0 +1,20 @@
+/**
+ * Regenerates the README's API reference (between `<!-- api:start -->` and `<!-- api:end -->`) from the
+ * OpenAPI document in lib/http/openapi.generated.ts. `--check` exits 1 when the README is stale.
+ *
+ *   npm run gen:openapi && npm run gen:api-docs
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { openapi } from '../lib/http/openapi.generated.js';
+import { renderApiReference, replaceApiSection } from './lib/api-docs.js';
+
+const readme = readFileSync('README.md', 'utf8');
+const next = replaceApiSection(readme, renderApiReference(openapi));
+if (next === readme) console.log('README.md API reference is up to date');
+else if (process.argv.includes('--check')) {
+  console.error('README.md API reference is stale: run npm run gen:api-docs');
+  process.exit(1);
+} else {
+  writeFileSync('README.md', next);
+  console.log('wrote the API reference in README.md');
+}
