@@ -127,6 +127,6 @@ function parseHash(stored: string): { params: ScryptParams; salt: Buffer; key: B
   if (params.ln < 1 || params.ln > MAX_LN || params.r < 1 || params.p < 1) return null;
   const salt = Buffer.from(m[4] ?? '', 'base64');
   const key = Buffer.from(m[5] ?? '', 'base64');
-  if (salt.length < 8 || key.length < 16) return null;
+  if (salt.length < SALT_BYTES || key.length < KEY_BYTES) return null; // a truncated key would compare fewer bytes
   return { params, salt, key };
 }
