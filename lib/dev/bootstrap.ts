@@ -1,5 +1,7 @@
 import { migrate } from '../../db/migrate.js';
+import { hasNoContent, seedSampleContent } from '../content/seed.js';
 import { log } from '../log.js';
+import { getConfigStore } from '../stores/config/index.js';
 import { getSql } from '../stores/sql/index.js';
 
 /**
@@ -11,7 +13,13 @@ export async function prepareLocalStores(options: { seed?: boolean } = {}): Prom
   const started = performance.now();
   await migrate(sql);
   log.debug('migrated', { ms: Math.round(performance.now() - started) });
-  if (options.seed !== false) {
-    // Sample content and the first sync are added by the content and sync modules.
+  if (options.seed !== false && (await hasNoContent(sql))) {
+    const report = await seedSampleContent({ sql, config: await getConfigStore() });
+    log.info('seeded sample content', {
+      concepts: report.created.concepts,
+      content: report.created.content,
+      problems: report.problems.length + report.dangling.length,
+    });
   }
+  // The first sync of the seeded content is added by the sync module.
 }
