@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { chatModelId, getChatModel } from '../lib/ai/models.js';
+import { getOptionalUser } from '../lib/auth/guard.js';
+import { ownerFor } from '../lib/chat/anon.js';
+import { getConversationOwner } from '../lib/chat/conversations.js';
+import { defaultRetrievalDeps } from '../lib/chat/deps.js';
+import { enforceChatRateLimit, enforceTokenBudget, limitSubject } from '../lib/chat/limits.js';
+import { retrieveContext } from '../lib/chat/retrieve.js';
+import { chatRequestSchema, LIMITS, messageText } from '../lib/chat/schema.js';
+import { chatEnabled } from '../lib/chat/switch.js';
+import { streamChatTurn } from '../lib/chat/turn.js';
+import { env } from '../lib/env.js';
+import { clientIp } from '../lib/http/client-ip.js';
+import { defineDocs } from '../lib/http/docs.js';
+import { ApiError } from '../lib/http/errors.js';
+import { methods } from '../lib/http/handler.js';
+import { rateLimitHeaders } from '../lib/http/rate-limit.js';
+import { parseJson } from '../lib/http/validate.js';
+import { getSql } from '../lib/stores/sql/index.js';
+
+export const config = { maxDuration: 60 };
+
+/**
+ * POST /api/chat: a RAG answer streamed in the AI SDK UI message stream protocol, so `useChat` works
+ * unchanged. Kill switch, rate limit, validation, budget; then retrieval and the conversation's owner
+ * check run in parallel; then the model streams. Client disconnect aborts generation.
+ */
+async function chat(request: Request): Promise<Response> {
+  if (!(await chatEnabled())) {
+    throw new ApiError('service_unavailable', 'Chat is switched off right now. Please try again later.', {
+      headers: { 'retry-after': '300' },
+    });
+  }
+  const user = await getOptionalUser(request);
+  const subject = limitSubject(user?.id ?? null, clientIp(request));
+  const limit = await enforceChatRateLimit(subject);
+  const body = await parseJson(request, chatRequestSchema, { maxBytes: LIMITS.maxBodyBytes });
+  const owner = ownerFor(request, user, { issue: true });
+  if (!owner) throw new ApiError('unauthorized', 'Could not identify the caller.');
+
+  const userTurns = body.messages.filter((m) => m.role === 'user').map(messageText);
+  const retrieval = retrieveContext({ userTurns }, defaultRetrievalDeps());
+  retrieval.catch(() => {}); // awaited below; this only silences the rejection if a check fails first
+  const [, existingOwner] = await Promise.all([
+    enforceTokenBudget(subject),
+    getSql().then((s) => getConversationOwner({ db: s.db, id: body.id })),
+  ]);
+  if (existingOwner && existingOwner !== owner.ownerId) {
+    throw new ApiError('not_found', 'No conversation with this id.');
+  }
+
+  return streamChatTurn({
+    request,
+    body,
+    owner,
+    subject,
+    retrieval: await retrieval,
+    model: getChatModel(),
+    modelId: chatModelId(),
+    siteUrl: env().SITE_URL ?? new URL(request.url).origin,
+    sql: getSql,
+    headers: {
+      ...rateLimitHeaders(limit),
+      ...(owner.setCookie ? { 'set-cookie': owner.setCookie } : {}),
+    },
+  });
+}
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ POST: chat });
+
+export const docs = defineDocs({
+  POST: {
+    summary: 'Ask the site a question (streaming RAG answer with citations)',
+    description:
+      'Accepts the body `useChat` / `DefaultChatTransport` from the AI SDK sends and answers in the UI message ' +
+      'stream protocol (SSE, header `x-vercel-ai-ui-message-stream: v1`): `start`, `text-*` parts with `[n]` ' +
+      'citation markers, one `source-url` part per cited item, `finish`. The conversation is saved when the ' +
+      'answer ends. Anonymous callers get a signed `__Host-polyfolio_anon` cookie that owns their history.',
+    tags: ['chat'],
+    auth: 'optional',
+    body: chatRequestSchema,
+    response: z.string().describe('text/event-stream of UI message chunks'),
+    responseContentType: 'text/event-stream',
+    errors: [
+      'rate_limited',
+      'not_found',
+      'payload_too_large',
+      'unsupported_media_type',
+      'service_unavailable',
+    ],
+    example: {
+      request:
+        'POST /api/chat {"id":"c1","trigger":"submit-message","messages":[{"id":"m1","role":"user","parts":[{"type":"text","text":"How does reciprocal rank fusion work?"}]}]}',
+      response:
+        'data: {"type":"start","messageId":"…"}\n\ndata: {"type":"text-delta","id":"txt-0","delta":"RRF ignores scores …[1]"}\n\n' +
+        'data: {"type":"source-url","sourceId":"hybrid-search-with-rrf","url":"https://…/content/hybrid-search-with-rrf","title":"Hybrid search with RRF"}\n\n' +
+        'data: {"type":"finish"}\n\ndata: [DONE]',
+    },
+  },
+});

@@ -1,0 +1,340 @@
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4GenerateResult,
+  LanguageModelV4Prompt,
+  LanguageModelV4StreamPart,
+  LanguageModelV4StreamResult,
+  LanguageModelV4Usage,
+  SharedV4Warning,
+} from '@ai-sdk/provider';
+import { estimateTokens } from './chunker.js';
+import { type GroundingDocument, parseGroundedText, type RelatedItem } from './documents.js';
+import { LOCAL_CHAT_MODEL_ID } from './model-info.js';
+import { terms } from './text-features.js';
+
+export { LOCAL_CHAT_MODEL_ID };
+
+/**
+ * The local answerer: a real `LanguageModelV4` provider that needs no network and no weights. It is
+ * extractive, not generative: it reads the `<documents>` block of the last user turn, picks the
+ * sentences that best cover the question's terms (IDF-weighted), and streams them back with `[n]`
+ * citations. When no sentence covers enough of the question it says plainly that the site's content
+ * does not answer it. Deterministic: the same prompt gives the same answer.
+ */
+
+export const NOT_FOUND_ANSWER =
+  "I could not find anything about that in this site's content, so I can't answer it from here. " +
+  'Try rephrasing, or ask about the projects, posts and courses on this site.';
+
+export interface LocalAnswererOptions {
+  /** Most sentences quoted in one answer. */
+  maxSentences?: number;
+  /** Share of the question's (IDF-weighted) terms the best sentence must cover to count as relevant. */
+  minCoverage?: number;
+  /** Words per streamed text delta. */
+  wordsPerDelta?: number;
+  /** Pause between deltas, to pace the stream like a remote model (0 by default). */
+  delayMs?: number;
+}
+
+interface Sentence {
+  doc: GroundingDocument;
+  position: number;
+  text: string;
+  terms: Set<string>;
+  /** Terms of the section heading the sentence sits under: "RRF uses only ranks" under "Reciprocal rank fusion". */
+  headingTerms: Set<string>;
+}
+
+/** Words that shape a question but say nothing about its topic. */
+const QUESTION_WORDS = new Set(
+  'explain tell describe mean means meaning work works working happen happens happened know need needs use used using way ways thing things get make help please show give like want good best anything something'.split(
+    ' ',
+  ),
+);
+
+/** A heading or title match counts for less than the sentence itself containing the term. */
+const HEADING_WEIGHT = 0.6;
+const TITLE_WEIGHT = 0.3;
+
+export interface ExtractiveAnswer {
+  text: string;
+  /** Document numbers cited, in order of first citation. */
+  cited: number[];
+  found: boolean;
+}
+
+export class LocalExtractiveModel implements LanguageModelV4 {
+  readonly specificationVersion = 'v4';
+  readonly provider = 'local';
+  readonly modelId = LOCAL_CHAT_MODEL_ID;
+  readonly supportedUrls: Record<string, RegExp[]> = {};
+  private readonly options: Required<LocalAnswererOptions>;
+
+  constructor(options: LocalAnswererOptions = {}) {
+    this.options = {
+      maxSentences: options.maxSentences ?? 4,
+      minCoverage: options.minCoverage ?? 0.5,
+      wordsPerDelta: options.wordsPerDelta ?? 3,
+      delayMs: options.delayMs ?? 0,
+    };
+  }
+
+  async doGenerate(call: LanguageModelV4CallOptions): Promise<LanguageModelV4GenerateResult> {
+    const answer = this.answer(call.prompt);
+    return {
+      content: [{ type: 'text', text: answer.text }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: usageFor(call.prompt, answer.text),
+      warnings: warningsFor(call),
+      response: { modelId: this.modelId, timestamp: new Date() },
+    };
+  }
+
+  async doStream(call: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
+    const answer = this.answer(call.prompt);
+    const pieces = splitIntoDeltas(answer.text, this.options.wordsPerDelta);
+    const textId = 'txt-0';
+    const signal = call.abortSignal;
+    const delayMs = this.options.delayMs;
+    const queue: LanguageModelV4StreamPart[] = [
+      { type: 'stream-start', warnings: warningsFor(call) },
+      { type: 'response-metadata', modelId: this.modelId, timestamp: new Date() },
+      { type: 'text-start', id: textId },
+    ];
+    let next = 0;
+    let sentText = false;
+    // Pull-based: a part is produced only when the consumer asks for one, so a cancelled or aborted
+    // stream stops generating at once.
+    const stream = new ReadableStream<LanguageModelV4StreamPart>({
+      async pull(controller) {
+        if (signal?.aborted) {
+          controller.error(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+          return;
+        }
+        const queued = queue.shift();
+        if (queued) {
+          controller.enqueue(queued);
+          return;
+        }
+        if (next < pieces.length) {
+          if (delayMs > 0 && sentText) await sleep(delayMs, signal);
+          if (signal?.aborted) {
+            controller.error(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+            return;
+          }
+          sentText = true;
+          controller.enqueue({ type: 'text-delta', id: textId, delta: pieces[next++] ?? '' });
+          return;
+        }
+        controller.enqueue({ type: 'text-end', id: textId });
+        controller.enqueue({
+          type: 'finish',
+          finishReason: { unified: 'stop', raw: 'stop' },
+          usage: usageFor(call.prompt, answer.text),
+        });
+        controller.close();
+      },
+    });
+    return { stream };
+  }
+
+  /** The extractive answer to the last user turn of a prompt. */
+  answer(prompt: LanguageModelV4Prompt): ExtractiveAnswer {
+    const { docs, related, question } = lastUserTurn(prompt);
+    return composeAnswer({ docs, related, question, ...this.options });
+  }
+}
+
+/** Picks the sentences that answer `question` from `docs` and writes the cited answer. */
+export function composeAnswer(input: {
+  docs: readonly GroundingDocument[];
+  related?: readonly RelatedItem[];
+  question: string;
+  maxSentences?: number;
+  minCoverage?: number;
+}): ExtractiveAnswer {
+  const maxSentences = input.maxSentences ?? 4;
+  const minCoverage = input.minCoverage ?? 0.5;
+  const qTerms = questionTerms(input.question);
+  const sentences = input.docs.flatMap(splitSentences);
+  if (qTerms.length === 0 || sentences.length === 0) return notFound();
+
+  // IDF over the retrieved sentences; a question term found nowhere gets the highest weight, so a
+  // question about something absent cannot be "answered" by its incidental words.
+  const df = new Map<string, number>();
+  for (const s of sentences) for (const t of s.terms) df.set(t, (df.get(t) ?? 0) + 1);
+  const n = sentences.length;
+  const idf = (t: string) => Math.log(1 + n / (df.get(t) ?? 0.5));
+  const totalWeight = qTerms.reduce((sum, t) => sum + idf(t), 0);
+  const titleTerms = new Map(input.docs.map((d) => [d.n, new Set(terms(d.title))]));
+
+  const match = (s: Sentence, t: string) =>
+    s.terms.has(t)
+      ? 1
+      : s.headingTerms.has(t)
+        ? HEADING_WEIGHT
+        : titleTerms.get(s.doc.n)?.has(t)
+          ? TITLE_WEIGHT
+          : 0;
+  const coverage = (s: Sentence, covered: ReadonlySet<string>) => {
+    let w = 0;
+    for (const t of qTerms) w += match(s, t) * idf(t) * (covered.has(t) ? 0.35 : 1);
+    return w / totalWeight;
+  };
+  const score = (s: Sentence, covered: ReadonlySet<string>) => {
+    const words = s.text.split(/\s+/).length;
+    const lengthPenalty = words < 6 ? 0.8 : words > 60 ? 0.85 : 1;
+    // Documents come in retrieval order: a mild prior for the better-ranked ones breaks near-ties.
+    const rankPrior = 1 / (1 + 0.04 * (s.doc.n - 1));
+    return coverage(s, covered) * lengthPenalty * rankPrior;
+  };
+
+  const empty = new Set<string>();
+  const ranked = sentences
+    .map((s) => ({ s, cov: coverage(s, empty), score: score(s, empty) }))
+    .sort((a, b) => b.score - a.score || a.s.doc.n - b.s.doc.n || a.s.position - b.s.position);
+  const best = ranked[0];
+  if (!best || best.cov < minCoverage) return notFound();
+
+  // Greedy selection among sentences nearly as good as the best: each pick favours question terms
+  // not yet covered (a light MMR), so the answer is not three paraphrases of one fact.
+  const candidates = ranked.filter((r) => r.cov >= minCoverage * 0.6 && r.score >= best.score * 0.5);
+  const chosen: Sentence[] = [best.s];
+  const covered = new Set(qTerms.filter((t) => match(best.s, t) > 0));
+  const seen = new Set([best.s.text]);
+  while (chosen.length < maxSentences) {
+    let pick: { s: Sentence; score: number } | undefined;
+    for (const { s } of candidates) {
+      if (seen.has(s.text)) continue;
+      const sc = score(s, covered);
+      if (!pick || sc > pick.score) pick = { s, score: sc };
+    }
+    if (!pick) break;
+    chosen.push(pick.s);
+    seen.add(pick.s.text);
+    for (const t of qTerms) if (match(pick.s, t) > 0) covered.add(t);
+  }
+  chosen.sort((a, b) => a.doc.n - b.doc.n || a.position - b.position);
+
+  const cited: number[] = [];
+  const lines = chosen.map((s) => {
+    if (!cited.includes(s.doc.n)) cited.push(s.doc.n);
+    return `- ${s.text} [${s.doc.n}]`;
+  });
+  const intro =
+    cited.length === 1
+      ? `From "${input.docs.find((d) => d.n === cited[0])?.title ?? 'this site'}":`
+      : "Here is what this site's content says:";
+  let text = `${intro}\n\n${lines.join('\n')}`;
+  const related = (input.related ?? []).slice(0, 3);
+  if (related.length > 0) text += `\n\nRelated on this site: ${related.map((r) => r.title).join('; ')}.`;
+  return { text, cited, found: true };
+}
+
+function notFound(): ExtractiveAnswer {
+  return { text: NOT_FOUND_ANSWER, cited: [], found: false };
+}
+
+/** The documents and question of the last user message; earlier turns are context the model ignores. */
+function lastUserTurn(prompt: LanguageModelV4Prompt): {
+  docs: GroundingDocument[];
+  related: RelatedItem[];
+  question: string;
+} {
+  for (let i = prompt.length - 1; i >= 0; i--) {
+    const m = prompt[i];
+    if (m?.role !== 'user') continue;
+    const text = m.content
+      .map((p) => (p.type === 'text' ? p.text : ''))
+      .filter(Boolean)
+      .join('\n\n');
+    const { docs, related, question } = parseGroundedText(text);
+    return { docs, related, question };
+  }
+  return { docs: [], related: [], question: '' };
+}
+
+/** Content terms of a question, without the words every question has. */
+function questionTerms(question: string): string[] {
+  const kept = question
+    .split(/\s+/)
+    .filter((w) => !QUESTION_WORDS.has(w.toLowerCase().replace(/[^a-z]/g, '')))
+    .join(' ');
+  return [...new Set(terms(kept))];
+}
+
+/** Prose sentences of a document: code blocks, tables and headings are not quoted. */
+function splitSentences(doc: GroundingDocument): Sentence[] {
+  const out: Sentence[] = [];
+  let inCode = false;
+  let position = 0;
+  let headingTerms = new Set<string>();
+  for (const raw of doc.text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('```')) {
+      inCode = !inCode;
+      continue;
+    }
+    if (inCode || line === '' || line.startsWith('|')) continue;
+    if (line.startsWith('#')) {
+      headingTerms = new Set(terms(line.replace(/^#+\s*/, '')));
+      continue;
+    }
+    const prose = line
+      .replace(/^([-*+]|\d+\.)\s+/, '')
+      .replace(/^>\s*/, '')
+      .replace(/\*\*|__|`/g, '')
+      .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
+    for (const part of prose.split(/(?<=[.!?])\s+(?=["'([]?[A-Z0-9])/)) {
+      const text = part.trim();
+      if (text.length < 12) continue;
+      out.push({ doc, position: position++, text, terms: new Set(terms(text)), headingTerms });
+    }
+  }
+  return out;
+}
+
+function splitIntoDeltas(text: string, wordsPerDelta: number): string[] {
+  const tokens = text.match(/\S+\s*|\s+/g) ?? [];
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i += wordsPerDelta)
+    out.push(tokens.slice(i, i + wordsPerDelta).join(''));
+  return out;
+}
+
+/** Token counts are estimates (about four characters per token): no tokenizer runs locally. */
+function usageFor(prompt: LanguageModelV4Prompt, answer: string): LanguageModelV4Usage {
+  let promptText = '';
+  for (const m of prompt) {
+    if (typeof m.content === 'string') promptText += m.content;
+    else for (const p of m.content) if (p.type === 'text') promptText += p.text;
+  }
+  const input = estimateTokens(promptText);
+  const output = estimateTokens(answer);
+  return {
+    inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
+    outputTokens: { total: output, text: output, reasoning: 0 },
+    raw: { estimated: true },
+  };
+}
+
+function warningsFor(call: LanguageModelV4CallOptions): SharedV4Warning[] {
+  const warnings: SharedV4Warning[] = [];
+  if (call.tools?.length) warnings.push({ type: 'unsupported', feature: 'tools' });
+  if (call.responseFormat?.type === 'json') warnings.push({ type: 'unsupported', feature: 'responseFormat' });
+  return warnings;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

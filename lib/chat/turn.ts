@@ -1,0 +1,231 @@
+import { waitUntil } from '@vercel/functions';
+import {
+  createUIMessageStream,
+  createUIMessageStreamResponse,
+  type LanguageModel,
+  streamText,
+  toUIMessageStream,
+  type UIMessage,
+  type UIMessageChunk,
+} from 'ai';
+import { estimateTokens } from '../ai/chunker.js';
+import { log } from '../log.js';
+import type { SqlStore } from '../stores/sql/index.js';
+import type { Owner } from './anon.js';
+import { type StoredMessage, saveConversation } from './conversations.js';
+import { chargeTokens } from './limits.js';
+import { buildModelMessages, citedNumbers, SYSTEM_PROMPT } from './prompt.js';
+import type { ContextDocument, Retrieval } from './retrieve.js';
+import { type ChatRequest, messageText } from './schema.js';
+
+/**
+ * One chat turn as a UI message stream (the protocol `useChat` reads): the model's answer streams as
+ * text parts; when it ends, the documents the answer cited (`[n]`) follow as `source-url` parts, then
+ * `finish`. The conversation is saved when the stream ends (never before the first token), with the
+ * sources in the stored parts, and the turn's tokens are charged to the daily budget.
+ */
+
+export interface ChatTurn {
+  request: Request;
+  body: ChatRequest;
+  owner: Owner;
+  /** Rate-limit and budget subject (see limits.ts). */
+  subject: string;
+  retrieval: Retrieval;
+  model: LanguageModel;
+  modelId: string;
+  /** Base of citation links: SITE_URL or the request's origin. */
+  siteUrl: string;
+  sql: () => Promise<SqlStore>;
+  maxOutputTokens?: number;
+  generateId?: () => string;
+  now?: () => Date;
+  headers?: Record<string, string>;
+}
+
+const STREAM_ERROR = 'The answer could not be completed. Please try again.';
+
+export function streamChatTurn(turn: ChatTurn): Response {
+  const { body, retrieval } = turn;
+  const modelMessages = buildModelMessages(body.messages, retrieval);
+  const promptTokens = estimateTokens(
+    SYSTEM_PROMPT +
+      modelMessages
+        .map((m) =>
+          typeof m.content === 'string'
+            ? m.content
+            : m.content.map((p) => ('text' in p ? p.text : '')).join(''),
+        )
+        .join('\n'),
+  );
+  let streamedText = '';
+  let charged = false;
+  const charge = (tokens: number) => {
+    if (charged) return Promise.resolve();
+    charged = true;
+    return chargeTokens(turn.subject, tokens);
+  };
+
+  // Keeps the function alive on Vercel until the conversation is saved, even after a disconnect.
+  const done = deferred();
+  waitUntil(done.promise);
+
+  const stream = createUIMessageStream<UIMessage>({
+    originalMessages: body.messages as UIMessage[],
+    ...(turn.generateId ? { generateId: turn.generateId } : {}),
+    onError: (err) => {
+      log.error('chat stream failed', { err });
+      return STREAM_ERROR;
+    },
+    execute: ({ writer }) => {
+      const result = streamText({
+        model: turn.model,
+        instructions: SYSTEM_PROMPT,
+        messages: modelMessages,
+        abortSignal: turn.request.signal,
+        maxOutputTokens: turn.maxOutputTokens ?? 800,
+        maxRetries: 1,
+        onEnd: async ({ usage }) => {
+          const total =
+            usage.totalTokens ??
+            (usage.inputTokens ?? promptTokens) + (usage.outputTokens ?? estimateTokens(streamedText));
+          await charge(total);
+        },
+        onAbort: async () => {
+          // No usage arrives after an abort: charge what was sent and streamed, estimated.
+          await charge(promptTokens + estimateTokens(streamedText));
+        },
+      });
+      const ui = toUIMessageStream({
+        stream: result.stream,
+        sendReasoning: false,
+        sendSources: false,
+        onError: (err) => {
+          log.error('chat model failed', { err, model: turn.modelId });
+          return STREAM_ERROR;
+        },
+        messageMetadata: ({ part }) =>
+          part.type === 'finish'
+            ? { model: turn.modelId, totalTokens: part.totalUsage.totalTokens }
+            : undefined,
+      });
+      writer.merge(
+        ui.pipeThrough(
+          citeSources(retrieval.docs, turn.siteUrl, (delta) => {
+            streamedText += delta;
+          }),
+        ),
+      );
+    },
+    onEnd: async ({ messages, responseMessage, isAborted }) => {
+      try {
+        if (!messageText({ parts: responseMessage.parts.filter(isText) })) return; // nothing was answered
+        if (isAborted) responseMessage.metadata = { ...(responseMessage.metadata as object), aborted: true };
+        const store = await turn.sql();
+        const firstUser = body.messages.find((m) => m.role === 'user');
+        const saved = await saveConversation({
+          store,
+          id: body.id,
+          ownerId: turn.owner.ownerId,
+          title: firstUser ? messageText(firstUser).slice(0, 80) : '',
+          messages: messages.map(toStored),
+          ...(turn.now ? { now: turn.now() } : {}),
+        });
+        if (!saved) log.warn('conversation not saved: owned by someone else', { id: body.id });
+      } catch (err) {
+        log.error('could not save the conversation', { err, id: body.id });
+      } finally {
+        done.resolve();
+      }
+    },
+  });
+  return createUIMessageStreamResponse({
+    stream,
+    headers: { 'cache-control': 'no-store', ...turn.headers },
+  });
+}
+
+/**
+ * Passes the answer through, holding back `finish`: when the answer is complete, the documents it
+ * cites follow as `source-url` parts, then `finish`. Citations of documents that were not given (a
+ * model inventing `[9]`) are dropped.
+ */
+function citeSources(
+  docs: readonly ContextDocument[],
+  siteUrl: string,
+  onText: (delta: string) => void,
+): TransformStream<UIMessageChunk, UIMessageChunk> {
+  const byN = new Map(docs.map((d) => [d.n, d]));
+  let text = '';
+  let finish: UIMessageChunk | undefined;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (chunk.type === 'text-delta') {
+        text += chunk.delta;
+        onText(chunk.delta);
+      }
+      if (chunk.type === 'finish') finish = chunk;
+      else controller.enqueue(chunk);
+    },
+    flush(controller) {
+      for (const n of citedNumbers(text)) {
+        const doc = byN.get(n);
+        if (!doc) continue;
+        controller.enqueue({
+          type: 'source-url',
+          sourceId: doc.slug,
+          url: citationUrl(siteUrl, doc.slug),
+          title: doc.title,
+          providerMetadata: {
+            polyfolio: {
+              n,
+              slug: doc.slug,
+              kind: doc.kind,
+              ...(doc.externalUrl ? { externalUrl: doc.externalUrl } : {}),
+            },
+          },
+        });
+      }
+      if (finish) controller.enqueue(finish);
+    },
+  });
+}
+
+export function citationUrl(siteUrl: string, slug: string): string {
+  return `${siteUrl.replace(/\/+$/, '')}/content/${encodeURIComponent(slug)}`;
+}
+
+function isText(p: UIMessage['parts'][number]): p is { type: 'text'; text: string } {
+  return p.type === 'text';
+}
+
+function toStored(m: UIMessage): StoredMessage {
+  // `state` is a rendering detail of a streaming client; stored parts are final.
+  const parts = m.parts.map((p) => {
+    if (p.type !== 'text') return p;
+    const { state: _state, ...rest } = p;
+    return rest;
+  });
+  return {
+    id: m.id,
+    role: m.role,
+    parts,
+    ...(m.metadata && typeof m.metadata === 'object'
+      ? { metadata: m.metadata as Record<string, unknown> }
+      : {}),
+  };
+}
+
+/** A promise resolved by hand, or after `ms` at the latest so a stream nobody reads cannot pin it. */
+function deferred(ms = 65_000): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const timer = setTimeout(resolve, ms);
+  timer.unref?.();
+  return {
+    promise: promise.finally(() => clearTimeout(timer)),
+    resolve,
+  };
+}
