@@ -50,7 +50,8 @@ export class Neo4jGraphStore implements GraphStore {
       maxConnectionPoolSize: 5,
       connectionTimeout: timeout,
       connectionAcquisitionTimeout: timeout,
-      maxTransactionRetryTime: timeout,
+      // One retry at most: the first backoff is about a second, after which this budget is spent.
+      maxTransactionRetryTime: Math.round(timeout / 2),
       disableLosslessIntegers: true,
       userAgent: 'polyfolio',
     });
