@@ -21,8 +21,8 @@ export async function createPglite(): Promise<SqlStore> {
   return openPglite({ loadDataDir: templateBlob });
 }
 
-/** A fresh database on TEST_DATABASE_URL's server, cloned from the migrated template; dropped on close. */
-export async function createPostgres(): Promise<SqlStore> {
+/** A fresh, migrated database on TEST_DATABASE_URL's server (a clone of the run's template). */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const url = process.env.TEST_DATABASE_URL;
   const template = inject('postgresTemplate');
   if (!url || !template) throw new Error('TEST_DATABASE_URL is not set');
@@ -36,11 +36,9 @@ export async function createPostgres(): Promise<SqlStore> {
   }
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${name}`;
-  const store = openPostgres(dbUrl.toString(), { max: 4 });
   return {
-    ...store,
-    async close() {
-      await store.close();
+    url: dbUrl.toString(),
+    async drop() {
       const drop = new pg.Client({ connectionString: url });
       await drop.connect();
       try {
@@ -48,6 +46,36 @@ export async function createPostgres(): Promise<SqlStore> {
       } finally {
         await drop.end();
       }
+    },
+  };
+}
+
+/** A fresh database on TEST_DATABASE_URL's server, cloned from the migrated template; dropped on close. */
+export async function createPostgres(): Promise<SqlStore> {
+  const database = await createPostgresDatabase();
+  const store = openPostgres(database.url, { max: 4 });
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * A fresh database on TEST_DATABASE_URL's server reached through Neon's serverless HTTP driver, via the
+ * local stand-in for Neon's HTTP SQL endpoint (tests/standins/neon-http.ts). Dropped on close.
+ */
+export async function createNeonHttp(endpoint: string): Promise<SqlStore> {
+  const database = await createPostgresDatabase();
+  const { openNeonHttp } = await import('../../lib/stores/sql/neon.js');
+  const store = openNeonHttp(database.url, endpoint);
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      await database.drop();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -42,19 +42,30 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
   }
 }
 
+/** Lock files this process holds: a second open of the same directory in-process must fail too. */
+const heldLocks = new Set<string>();
+
 /** Takes `<dataDir>.lock` for this process; a lock whose process is gone is taken over. */
 function lockDataDir(dataDir: string): () => void {
-  const lockPath = `${dataDir.replace(/\/+$/, '')}.lock`;
+  const lockPath = resolve(`${dataDir.replace(/\/+$/, '')}.lock`);
+  if (heldLocks.has(lockPath)) {
+    throw new Error(
+      `The embedded database in ${join(dataDir)} is in use by this process (it is already open). ` +
+        'PGlite allows one connection at a time: close the other store first.',
+    );
+  }
   mkdirSync(dirname(lockPath), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldLocks.add(lockPath);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        heldLocks.delete(lockPath);
         rmSync(lockPath, { force: true });
         process.off('exit', release);
       };
