@@ -76,8 +76,9 @@ export function passwordProblem(
   if (password.length > PASSWORD_MAX_LENGTH) return `Use at most ${PASSWORD_MAX_LENGTH} characters.`;
   const lower = password.toLowerCase();
   if (new Set(lower).size < 5) return 'Use more different characters.';
-  // What is left after removing the words attackers try first must still be varied.
-  if (new Set(lower.replace(COMMON_RE, '')).size < 5) return 'This password is too common.';
+  // What is left after removing the words attackers try first must still be long and varied.
+  const rest = lower.replace(COMMON_RE, '');
+  if (rest.length < 8 || new Set(rest).size < 5) return 'This password is too common.';
   const local = context.email?.split('@')[0]?.toLowerCase();
   if (local && local.length >= 4 && lower.includes(local))
     return 'Do not use your email address in your password.';
@@ -88,6 +89,8 @@ export function passwordProblem(
 }
 
 const COMMON = [
+  'abcdef',
+  'asdfgh',
   'password',
   'passw0rd',
   'qwerty',

@@ -69,6 +69,7 @@ describe('passwordProblem', () => {
     expect(passwordProblem('x'.repeat(257))).toMatch(/at most 256/);
     expect(passwordProblem('aaaaaaaaaaaaaaaa')).toMatch(/different characters/);
     expect(passwordProblem('password1234')).toMatch(/too common/);
+    expect(passwordProblem('password12345!')).toMatch(/too common/);
     expect(passwordProblem('adminadminadmin!')).toMatch(/too common/);
     expect(passwordProblem('qwertyqwerty12')).toMatch(/too common/);
   });
