@@ -1,6 +1,7 @@
 import { adapters } from './env.js';
 import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
+import { getGraphStore } from './stores/graph/index.js';
 import { getSql } from './stores/sql/index.js';
 
 export interface StoreHealth {
@@ -25,6 +26,7 @@ export function storeChecks(): HealthCheck[] {
     { store: 'sql', adapter: a.sql, ping: async () => (await getSql()).ping() },
     { store: 'cache', adapter: a.cache, ping: async () => (await getCache()).ping() },
     { store: 'config', adapter: a.config, ping: async () => (await getConfigStore()).ping() },
+    { store: 'graph', adapter: a.graph, ping: async () => (await getGraphStore()).ping() },
   ];
 }
 

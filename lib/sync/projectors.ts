@@ -1,3 +1,4 @@
+import { createGraphProjector } from '../graph/projector.js';
 import type { Projector } from './types.js';
 import { createVectorProjector } from './vector-projector.js';
 
@@ -6,5 +7,5 @@ import { createVectorProjector } from './vector-projector.js';
  * (delivery is at least once); a failing projector backs off only the entities it failed on.
  */
 export function defaultProjectors(): Projector[] {
-  return [createVectorProjector()];
+  return [createVectorProjector(), createGraphProjector()];
 }

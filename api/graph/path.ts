@@ -1,0 +1,50 @@
+import { getLearningPath } from '../../lib/graph/queries.js';
+import { GRAPH_CACHE, graphRead, pathQuery, pathResponse } from '../../lib/graph/schemas.js';
+import { defineDocs } from '../../lib/http/docs.js';
+import { ApiError } from '../../lib/http/errors.js';
+import { methods } from '../../lib/http/handler.js';
+import { json } from '../../lib/http/json.js';
+import { parseQuery } from '../../lib/http/validate.js';
+
+/** GET /api/graph/path?to=<slug>&known=<slug,...>: what to learn, in order, to reach a concept. */
+async function get(request: Request): Promise<Response> {
+  const q = parseQuery(request, pathQuery);
+  const path = await graphRead(() => getLearningPath({ to: q.to, known: q.known ?? [] }));
+  if (!path) throw new ApiError('not_found', `No concept "${q.to}" in the graph.`);
+  return json(path, { cache: GRAPH_CACHE });
+}
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: get });
+
+export const docs = defineDocs({
+  GET: {
+    summary: 'A learning path to a concept',
+    description:
+      'Every transitive prerequisite of `to` that is not met, each after all of its own prerequisites. ' +
+      'A concept is met when it is in `known` or is a transitive prerequisite of a known concept. Ties ' +
+      'are broken deterministically (depth first from the target, prerequisites in slug order). ' +
+      'Concepts that require each other are listed together and reported in `cycles`; unknown slugs in ' +
+      '`known` are ignored and listed in `unknownKnown`.',
+    tags: ['graph'],
+    auth: 'none',
+    query: pathQuery,
+    response: pathResponse,
+    errors: ['not_found', 'service_unavailable'],
+    example: {
+      request: 'GET /api/graph/path?to=inverted-index&known=big-o-notation',
+      response: {
+        target: {
+          slug: 'inverted-index',
+          title: 'Inverted index',
+          requires: ['hash-tables', 'tokenization'],
+        },
+        steps: [
+          { slug: 'hash-tables', title: 'Hash tables', requires: ['big-o-notation'] },
+          { slug: 'tokenization', title: 'Tokenization', requires: [] },
+        ],
+        cycles: [],
+        unknownKnown: [],
+      },
+    },
+  },
+});
