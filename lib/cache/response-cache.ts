@@ -1,0 +1,98 @@
+import { waitUntil } from '@vercel/functions';
+import { type CachePolicy, cacheControl } from '../http/json.js';
+import { log } from '../log.js';
+import { type Cache, getCache } from '../stores/cache/index.js';
+import { etagOf, ifNoneMatchHits } from './etag.js';
+import { newVersionToken, VERSION_TTL_SECONDS, versionKey } from './namespaces.js';
+import { SingleFlight } from './single-flight.js';
+import { timebox } from './timebox.js';
+
+/**
+ * Cache-aside for JSON reads. Key = `c:<namespace>:<version token>:<key>`; a miss computes once per
+ * key per instance (single flight), answers at once and fills the cache after the response
+ * (`waitUntil`). Every cache call is time-boxed and any cache failure falls through to `compute`:
+ * a cache that is down or slow costs at most `timeoutMs` per call and never fails a read.
+ * Responses carry an ETag (hash of the body), answer `If-None-Match` with 304, and a CDN-friendly
+ * Cache-Control.
+ */
+
+/** What catalogue reads send: CDN-fresh for a minute, then served stale while it revalidates. */
+export const READ_POLICY: CachePolicy = { sMaxAge: 60, staleWhileRevalidate: 300 };
+
+interface Entry {
+  body: string;
+  etag: string;
+}
+
+export interface CachedJsonOptions {
+  request: Request;
+  namespace: string;
+  /** The key within the namespace: the route and its normalised parameters. */
+  key: string;
+  /** Produces the response body on a miss (one SQL query). Throw ApiError for 4xx; those are not cached. */
+  compute: () => Promise<unknown>;
+  policy?: CachePolicy;
+  /** How long an entry lives in the cache store (default 300 s). */
+  ttlSeconds?: number;
+  /** Budget for each cache call on the request path (default 150 ms). */
+  timeoutMs?: number;
+  /** The cache store (default: the process's). */
+  cache?: Cache;
+}
+
+const flights = new SingleFlight<Entry>();
+const versionFlights = new SingleFlight<string>();
+
+export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
+  const timeoutMs = o.timeoutMs ?? 150;
+  const policy = o.policy ?? READ_POLICY;
+  const cache = o.cache ?? (await timebox(getCache(), timeoutMs).catch(() => null));
+  let fullKey: string | null = null;
+  if (cache) {
+    try {
+      const version = await versionFlights.run(o.namespace, () => readVersion(cache, o.namespace, timeoutMs));
+      fullKey = `c:${o.namespace}:${version}:${o.key}`;
+      const hit = await timebox(cache.get<Entry>(fullKey), timeoutMs);
+      if (hit && typeof hit.body === 'string' && typeof hit.etag === 'string')
+        return respond(o.request, hit, policy, 'HIT');
+    } catch (err) {
+      log.warn('cache unavailable; reading from the database', { namespace: o.namespace, err });
+      fullKey = null;
+    }
+  }
+  const key = fullKey;
+  const entry = await flights.run(key ?? `bypass:${o.namespace}:${o.key}`, async () => {
+    const body = JSON.stringify(await o.compute());
+    const computed = { body, etag: await etagOf(body) };
+    if (cache && key) background(cache.set(key, computed, { ttlSeconds: o.ttlSeconds ?? 300 }));
+    return computed;
+  });
+  return respond(o.request, entry, policy, key ? 'MISS' : 'BYPASS');
+}
+
+/**
+ * The namespace's version token; a missing one (first use, eviction, flush) is created once per
+ * instance, concurrent readers sharing it so their misses share one key.
+ */
+async function readVersion(cache: Cache, namespace: string, timeoutMs: number): Promise<string> {
+  const current = await timebox(cache.get<string>(versionKey(namespace)), timeoutMs);
+  if (typeof current === 'string') return current;
+  const token = newVersionToken();
+  await timebox(cache.set(versionKey(namespace), token, { ttlSeconds: VERSION_TTL_SECONDS }), timeoutMs);
+  return token;
+}
+
+function respond(request: Request, entry: Entry, policy: CachePolicy, status: string): Response {
+  const headers = { etag: entry.etag, 'cache-control': cacheControl(policy), 'x-cache': status };
+  if (ifNoneMatchHits(request.headers.get('if-none-match'), entry.etag))
+    return new Response(null, { status: 304, headers });
+  return new Response(entry.body, {
+    status: 200,
+    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+/** Work kept alive after the response; failures are logged, never surfaced. */
+function background(promise: Promise<unknown>): void {
+  waitUntil(promise.catch((err: unknown) => log.warn('cache fill failed', { err })));
+}

@@ -1,0 +1,20 @@
+/** Thrown when a cache call takes longer than its budget. */
+export class CacheTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`cache did not answer within ${ms} ms`);
+    this.name = 'CacheTimeoutError';
+  }
+}
+
+/**
+ * Resolves with `promise` or rejects after `ms`, so a slow cache costs at most `ms` on the request
+ * path. The slow call is not cancelled (the clients have no abort), only no longer awaited.
+ */
+export function timebox<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CacheTimeoutError(ms)), ms);
+  });
+  promise.catch(() => {}); // a late rejection after the timeout must not go unhandled
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
