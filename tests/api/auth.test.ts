@@ -110,7 +110,7 @@ describe('auth endpoints', () => {
     });
 
     it('error: malformed bodies are 4xx with the error shape, never 5xx', async () => {
-      const cases: [RequestInit & { headers: Record<string, string> }, number, string][] = [
+      const cases: [{ body: string; headers: Record<string, string> }, number, string][] = [
         [{ body: '{"email":', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json'],
         [
           { body: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
@@ -145,7 +145,7 @@ describe('auth endpoints', () => {
       ];
       for (const [init, status, code] of cases) {
         const res = await t.request('POST', '/api/auth/register', {
-          body: init.body as string,
+          body: init.body,
           headers: { ...init.headers, ...fromIp() },
         });
         expect(res.status).toBe(status);
@@ -236,11 +236,12 @@ describe('auth endpoints', () => {
 
   describe('GET /api/auth/me and POST /api/auth/logout', () => {
     it('error: anonymous, garbage and unknown tokens are 401 with the error shape', async () => {
-      for (const headers of [
+      const variants: Record<string, string>[] = [
         {},
         { authorization: 'Bearer garbage' },
         { authorization: `Bearer ${newSessionToken()}` },
-      ]) {
+      ];
+      for (const headers of variants) {
         const res = await me(headers);
         expect(res.status).toBe(401);
         expect(((await res.json()) as ErrorBody).error.code).toBe('unauthorized');
