@@ -18,14 +18,14 @@ export interface ChunkOptions {
   title: string;
   /** Markdown body (front matter already removed). */
   body: string;
-  /** Token budget per chunk (default 350). */
+  /** Token budget per chunk (default 512). */
   maxTokens?: number;
-  /** Tokens of context repeated from the end of the previous chunk of the same section (default 40). */
+  /** Tokens of context repeated from the end of the previous chunk of the same section (default 48). */
   overlapTokens?: number;
 }
 
-export const DEFAULT_MAX_TOKENS = 350;
-export const DEFAULT_OVERLAP_TOKENS = 40;
+export const DEFAULT_MAX_TOKENS = 512;
+export const DEFAULT_OVERLAP_TOKENS = 48;
 
 /**
  * Approximate tokens: about 4 characters per token for English prose (OpenAI's rule of thumb for its

@@ -16,7 +16,7 @@ export interface EmbedderUsage {
  * are never mixed (the vector store refuses a mismatch, see IndexMismatchError).
  */
 export interface Embedder {
-  /** Model id, e.g. `local-hash-v1-1024` or `openai/text-embedding-3-small`. */
+  /** Model id, e.g. `local-hash-v1-2000` or `openai/text-embedding-3-small`. */
   readonly id: string;
   readonly dimension: number;
   /** Which provider serves it: the health and config endpoints name it. */

@@ -2,13 +2,15 @@ import { type Embedder, type EmbedderUsage, emptyUsage } from './embedder.js';
 import { terms } from './text-features.js';
 
 export interface LocalEmbedderOptions {
-  /** Output size (default 1024). Part of the id, so changing it forces a rebuild. */
+  /** Output size (default 2000). Part of the id, so changing it forces a rebuild. */
   dimension?: number;
   /** Experiments only: other weights give other vectors, so the id gets a `-custom` suffix. */
   weights?: Partial<LocalEmbedderWeights>;
 }
 
 export const LOCAL_EMBEDDER_VERSION = 'local-hash-v1';
+/** The largest size pgvector's HNSW index takes; fewer buckets mean more collisions (lower quality). */
+export const DEFAULT_DIMENSION = 2000;
 
 /** Relative weights of the feature families and the character n-gram length. */
 export interface LocalEmbedderWeights {
@@ -19,11 +21,11 @@ export interface LocalEmbedderWeights {
 }
 
 /** Tuned on Cranfield (see README); changing them changes the vectors, so bump the version too. */
-const DEFAULT_WEIGHTS: LocalEmbedderWeights = { unigram: 1, bigram: 0.5, chargram: 0.15, charN: 4 };
+const DEFAULT_WEIGHTS: LocalEmbedderWeights = { unigram: 1, bigram: 0.5, chargram: 0.3, charN: 3 };
 
 /**
  * The default embedder: **not a neural model**. It is a bag-of-words vector built by feature hashing
- * (the "hashing trick"): stemmed word unigrams, adjacent-word bigrams and character 4-grams of each
+ * (the "hashing trick"): stemmed word unigrams, adjacent-word bigrams and character 3-grams of each
  * word, weighted with sublinear term frequency (1 + ln tf), hashed with a sign bit into `dimension`
  * buckets and L2-normalised, so cosine similarity is a weighted term overlap. It is deterministic, needs
  * no network and no model weights, and matches words and their variants ("indexes", "indexing"), not
@@ -38,7 +40,7 @@ export class LocalHashEmbedder implements Embedder {
   private readonly weights: LocalEmbedderWeights;
 
   constructor(options: LocalEmbedderOptions = {}) {
-    this.dimension = options.dimension ?? 1024;
+    this.dimension = options.dimension ?? DEFAULT_DIMENSION;
     if (!Number.isInteger(this.dimension) || this.dimension < 16) throw new Error('dimension must be >= 16');
     this.weights = { ...DEFAULT_WEIGHTS, ...options.weights };
     const custom = options.weights && Object.keys(options.weights).length > 0 ? '-custom' : '';
