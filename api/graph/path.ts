@@ -31,17 +31,14 @@ export const docs = defineDocs({
     response: pathResponse,
     errors: ['not_found', 'service_unavailable'],
     example: {
-      request: 'GET /api/graph/path?to=inverted-index&known=big-o-notation',
+      request: 'GET /api/graph/path?to=tf-idf&known=stemming-and-normalization',
       response: {
         target: {
-          slug: 'inverted-index',
-          title: 'Inverted index',
-          requires: ['hash-tables', 'tokenization'],
+          slug: 'tf-idf',
+          title: 'TF-IDF',
+          requires: ['inverted-index', 'stemming-and-normalization'],
         },
-        steps: [
-          { slug: 'hash-tables', title: 'Hash tables', requires: ['big-o-notation'] },
-          { slug: 'tokenization', title: 'Tokenization', requires: [] },
-        ],
+        steps: [{ slug: 'inverted-index', title: 'Inverted index', requires: ['tokenization'] }],
         cycles: [],
         unknownKnown: [],
       },

@@ -36,7 +36,7 @@ export const docs = defineDocs({
     response: relatedResponse,
     errors: ['not_found', 'service_unavailable'],
     example: {
-      request: 'GET /api/graph/related/tokenizing-text',
+      request: 'GET /api/graph/related/tokenizing-text?limit=1',
       response: {
         item: {
           id: 'Lesson:tokenizing-text',
@@ -50,10 +50,13 @@ export const docs = defineDocs({
             id: 'Content:tinyindex',
             label: 'Content',
             key: 'tinyindex',
-            title: 'tinyindex',
+            title: 'tinyindex: a teaching search engine in TypeScript',
             kind: 'project',
             score: 1,
-            via: [{ slug: 'tokenization', title: 'Tokenization' }],
+            via: [
+              { slug: 'stemming-and-normalization', title: 'Stemming and normalization' },
+              { slug: 'tokenization', title: 'Tokenization' },
+            ],
           },
         ],
       },
