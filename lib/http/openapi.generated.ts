@@ -446,6 +446,2820 @@ export const openapi: Record<string, unknown> = {
         }
       }
     },
+    "/api/chat": {
+      "post": {
+        "operationId": "postChat",
+        "summary": "Ask the site a question (streaming RAG answer with citations)",
+        "description": "Accepts the body `useChat` / `DefaultChatTransport` from the AI SDK sends and answers in the UI message stream protocol (SSE, header `x-vercel-ai-ui-message-stream: v1`): `start`, `text-*` parts with `[n]` citation markers, one `source-url` part per cited item, `finish`. The conversation is saved when the answer ends. Anonymous callers get a signed `__Host-polyfolio_anon` cookie that owns their history.",
+        "tags": [
+          "chat"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 100,
+                    "pattern": "^[\\w-]+$"
+                  },
+                  "messages": {
+                    "minItems": 1,
+                    "maxItems": 50,
+                    "type": "array",
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "object",
+                          "properties": {
+                            "id": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 100,
+                              "pattern": "^[\\w-]+$"
+                            },
+                            "role": {
+                              "type": "string",
+                              "const": "user"
+                            },
+                            "parts": {
+                              "minItems": 1,
+                              "maxItems": 40,
+                              "type": "array",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "type": {
+                                    "type": "string",
+                                    "const": "text"
+                                  },
+                                  "text": {
+                                    "type": "string",
+                                    "maxLength": 4000
+                                  },
+                                  "state": {
+                                    "type": "string",
+                                    "enum": [
+                                      "streaming",
+                                      "done"
+                                    ]
+                                  },
+                                  "providerMetadata": {
+                                    "type": "object",
+                                    "propertyNames": {
+                                      "type": "string"
+                                    },
+                                    "additionalProperties": {
+                                      "type": "object",
+                                      "propertyNames": {
+                                        "type": "string"
+                                      },
+                                      "additionalProperties": {}
+                                    }
+                                  }
+                                },
+                                "required": [
+                                  "type",
+                                  "text"
+                                ],
+                                "additionalProperties": false
+                              }
+                            },
+                            "metadata": {
+                              "type": "object",
+                              "propertyNames": {
+                                "type": "string"
+                              },
+                              "additionalProperties": {}
+                            }
+                          },
+                          "required": [
+                            "id",
+                            "role",
+                            "parts"
+                          ],
+                          "additionalProperties": false
+                        },
+                        {
+                          "type": "object",
+                          "properties": {
+                            "id": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 100,
+                              "pattern": "^[\\w-]+$"
+                            },
+                            "role": {
+                              "type": "string",
+                              "const": "assistant"
+                            },
+                            "parts": {
+                              "maxItems": 40,
+                              "type": "array",
+                              "items": {
+                                "oneOf": [
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "text"
+                                      },
+                                      "text": {
+                                        "type": "string",
+                                        "maxLength": 16000
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "streaming",
+                                          "done"
+                                        ]
+                                      },
+                                      "providerMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "text"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "step-start"
+                                      }
+                                    },
+                                    "required": [
+                                      "type"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "source-url"
+                                      },
+                                      "sourceId": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "url": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 500
+                                      },
+                                      "providerMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "sourceId",
+                                      "url"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "source-document"
+                                      },
+                                      "sourceId": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "mediaType": {
+                                        "type": "string",
+                                        "maxLength": 100
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 500
+                                      },
+                                      "filename": {
+                                        "type": "string",
+                                        "maxLength": 500
+                                      },
+                                      "providerMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "sourceId",
+                                      "mediaType",
+                                      "title"
+                                    ],
+                                    "additionalProperties": false
+                                  }
+                                ]
+                              }
+                            },
+                            "metadata": {
+                              "type": "object",
+                              "propertyNames": {
+                                "type": "string"
+                              },
+                              "additionalProperties": {}
+                            }
+                          },
+                          "required": [
+                            "id",
+                            "role",
+                            "parts"
+                          ],
+                          "additionalProperties": false
+                        }
+                      ]
+                    }
+                  },
+                  "trigger": {
+                    "type": "string",
+                    "enum": [
+                      "submit-message",
+                      "regenerate-message"
+                    ]
+                  },
+                  "messageId": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 100,
+                    "pattern": "^[\\w-]+$"
+                  }
+                },
+                "required": [
+                  "id",
+                  "messages",
+                  "trigger"
+                ],
+                "additionalProperties": false
+              }
+            }
+          }
+        },
+        "security": [
+          {},
+          {
+            "session": []
+          }
+        ],
+        "x-auth": "optional",
+        "x-request-example": "POST /api/chat {\"id\":\"c1\",\"trigger\":\"submit-message\",\"messages\":[{\"id\":\"m1\",\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"text\":\"How does reciprocal rank fusion work?\"}]}]}",
+        "responses": {
+          "200": {
+            "description": "Ask the site a question (streaming RAG answer with citations)",
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "text/event-stream of UI message chunks"
+                },
+                "example": "data: {\"type\":\"start\",\"messageId\":\"…\"}\n\ndata: {\"type\":\"text-delta\",\"id\":\"txt-0\",\"delta\":\"RRF ignores scores …[1]\"}\n\ndata: {\"type\":\"source-url\",\"sourceId\":\"hybrid-search-with-rrf\",\"url\":\"https://…/content/hybrid-search-with-rrf\",\"title\":\"Hybrid search with RRF\"}\n\ndata: {\"type\":\"finish\"}\n\ndata: [DONE]"
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `invalid_json`, `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Error: `payload_too_large`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Error: `unsupported_media_type`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Error: `rate_limited`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/chat/{id}": {
+      "get": {
+        "operationId": "getChatId",
+        "summary": "One chat conversation with its messages",
+        "tags": [
+          "chat"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[\\w-]{1,100}$"
+            }
+          }
+        ],
+        "security": [
+          {},
+          {
+            "session": []
+          }
+        ],
+        "x-auth": "optional",
+        "x-request-example": "GET /api/chat/c1",
+        "responses": {
+          "200": {
+            "description": "One chat conversation with its messages",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "title": {
+                      "type": "string"
+                    },
+                    "createdAt": {
+                      "type": "string"
+                    },
+                    "updatedAt": {
+                      "type": "string"
+                    },
+                    "messages": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "string"
+                          },
+                          "role": {
+                            "type": "string",
+                            "enum": [
+                              "user",
+                              "assistant",
+                              "system"
+                            ]
+                          },
+                          "parts": {
+                            "type": "array",
+                            "items": {}
+                          },
+                          "metadata": {
+                            "type": "object",
+                            "propertyNames": {
+                              "type": "string"
+                            },
+                            "additionalProperties": {}
+                          }
+                        },
+                        "required": [
+                          "id",
+                          "role",
+                          "parts"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "id",
+                    "title",
+                    "createdAt",
+                    "updatedAt",
+                    "messages"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "id": "c1",
+                  "title": "How does reciprocal rank fusion work?",
+                  "createdAt": "…",
+                  "updatedAt": "…",
+                  "messages": [
+                    {
+                      "id": "m1",
+                      "role": "user",
+                      "parts": [
+                        {
+                          "type": "text",
+                          "text": "How does reciprocal rank fusion work?"
+                        }
+                      ]
+                    },
+                    {
+                      "id": "a1",
+                      "role": "assistant",
+                      "parts": [
+                        {
+                          "type": "step-start"
+                        },
+                        {
+                          "type": "text",
+                          "text": "RRF ignores scores and uses only ranks. [1]"
+                        },
+                        {
+                          "type": "source-url",
+                          "sourceId": "hybrid-search-with-rrf",
+                          "url": "https://…",
+                          "title": "…"
+                        }
+                      ],
+                      "metadata": {
+                        "model": "local-extractive-v1"
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/chat/history": {
+      "get": {
+        "operationId": "getChatHistory",
+        "summary": "The caller's chat conversations",
+        "description": "Signed-in users see theirs; anonymous visitors see the ones owned by their anonymous cookie.",
+        "tags": [
+          "chat"
+        ],
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "default": 20,
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "security": [
+          {},
+          {
+            "session": []
+          }
+        ],
+        "x-auth": "optional",
+        "x-request-example": "GET /api/chat/history?limit=20",
+        "responses": {
+          "200": {
+            "description": "The caller's chat conversations",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "createdAt": {
+                            "type": "string"
+                          },
+                          "updatedAt": {
+                            "type": "string"
+                          }
+                        },
+                        "required": [
+                          "id",
+                          "title",
+                          "createdAt",
+                          "updatedAt"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "nextCursor": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  },
+                  "required": [
+                    "items",
+                    "nextCursor"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "items": [
+                    {
+                      "id": "c1",
+                      "title": "How does reciprocal rank fusion work?",
+                      "createdAt": "…",
+                      "updatedAt": "…"
+                    }
+                  ],
+                  "nextCursor": null
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `bad_request`, `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/concepts": {
+      "get": {
+        "operationId": "getConcepts",
+        "summary": "List concepts",
+        "description": "Every concept, ordered by title, with the slugs of its prerequisites: the whole graph in one response (a few hundred concepts is tens of kilobytes gzipped), so it is deliberately not paginated.",
+        "tags": [
+          "content"
+        ],
+        "x-request-example": "GET /api/concepts",
+        "responses": {
+          "200": {
+            "description": "List concepts",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "summary": {
+                            "type": "string"
+                          },
+                          "prerequisites": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "summary",
+                          "prerequisites"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "items"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "items": [
+                    {
+                      "slug": "bm25",
+                      "title": "BM25",
+                      "summary": "BM25 scores a document for a query…",
+                      "prerequisites": [
+                        "inverted-index",
+                        "tf-idf"
+                      ]
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/concepts/{slug}": {
+      "get": {
+        "operationId": "getConceptsSlug",
+        "summary": "One concept",
+        "tags": [
+          "content"
+        ],
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          }
+        ],
+        "x-request-example": "GET /api/concepts/bm25",
+        "responses": {
+          "200": {
+            "description": "One concept",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "slug": {
+                      "type": "string"
+                    },
+                    "title": {
+                      "type": "string"
+                    },
+                    "summary": {
+                      "type": "string"
+                    },
+                    "goals": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "version": {
+                      "type": "number"
+                    },
+                    "updatedAt": {
+                      "type": "string"
+                    },
+                    "prerequisites": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "reason": {
+                            "type": [
+                              "string",
+                              "null"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "reason"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "dependents": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "reason": {
+                            "type": [
+                              "string",
+                              "null"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "reason"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "content": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string",
+                            "enum": [
+                              "project",
+                              "post",
+                              "course",
+                              "lesson",
+                              "page"
+                            ]
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "relation": {
+                            "type": "string",
+                            "enum": [
+                              "COVERS",
+                              "MENTIONS"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "kind",
+                          "title",
+                          "relation"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "slug",
+                    "title",
+                    "summary",
+                    "goals",
+                    "version",
+                    "updatedAt",
+                    "prerequisites",
+                    "dependents",
+                    "content"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "slug": "bm25",
+                  "title": "BM25",
+                  "summary": "BM25 scores a document for a query…",
+                  "goals": [
+                    "Explain what k1 and b control"
+                  ],
+                  "version": 1,
+                  "updatedAt": "2025-03-01T10:00:00.000Z",
+                  "prerequisites": [
+                    {
+                      "slug": "tf-idf",
+                      "title": "TF-IDF",
+                      "reason": "BM25 refines TF-IDF weighting."
+                    }
+                  ],
+                  "dependents": [
+                    {
+                      "slug": "hybrid-search",
+                      "title": "Hybrid search",
+                      "reason": "…"
+                    }
+                  ],
+                  "content": [
+                    {
+                      "slug": "ranking-with-bm25",
+                      "kind": "lesson",
+                      "title": "Ranking with BM25",
+                      "relation": "COVERS"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/content": {
+      "get": {
+        "operationId": "getContent",
+        "summary": "List content",
+        "description": "Projects, posts, courses, lessons and pages, newest first. Filters combine. `nextCursor` is null on the last page; pass it back as `cursor` for the next one. Cached (ETag, s-maxage=60, swr=300).",
+        "tags": [
+          "content"
+        ],
+        "parameters": [
+          {
+            "name": "kind",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "project",
+                "post",
+                "course",
+                "lesson",
+                "page"
+              ]
+            }
+          },
+          {
+            "name": "tag",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 60
+            }
+          },
+          {
+            "name": "concept",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "default": 20,
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 300
+            }
+          }
+        ],
+        "x-request-example": "GET /api/content?kind=post&tag=search&limit=2",
+        "responses": {
+          "200": {
+            "description": "List content",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string",
+                            "enum": [
+                              "project",
+                              "post",
+                              "course",
+                              "lesson",
+                              "page"
+                            ]
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "summary": {
+                            "type": "string"
+                          },
+                          "tags": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          },
+                          "url": {
+                            "type": [
+                              "string",
+                              "null"
+                            ]
+                          },
+                          "publishedAt": {
+                            "type": "string"
+                          },
+                          "course": {
+                            "anyOf": [
+                              {
+                                "type": "object",
+                                "properties": {
+                                  "slug": {
+                                    "type": "string"
+                                  },
+                                  "title": {
+                                    "type": "string"
+                                  }
+                                },
+                                "required": [
+                                  "slug",
+                                  "title"
+                                ],
+                                "additionalProperties": false
+                              },
+                              {
+                                "type": "null"
+                              }
+                            ]
+                          },
+                          "position": {
+                            "type": [
+                              "number",
+                              "null"
+                            ]
+                          },
+                          "concepts": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "kind",
+                          "title",
+                          "summary",
+                          "tags",
+                          "url",
+                          "publishedAt",
+                          "course",
+                          "position",
+                          "concepts"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "nextCursor": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  },
+                  "required": [
+                    "items",
+                    "nextCursor"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "items": [
+                    {
+                      "slug": "hybrid-search-in-practice",
+                      "kind": "post",
+                      "title": "Hybrid search in practice",
+                      "summary": "What I learned combining Postgres full-text search with pgvector…",
+                      "tags": [
+                        "search",
+                        "postgres",
+                        "pgvector",
+                        "hybrid-search",
+                        "relevance"
+                      ],
+                      "url": null,
+                      "publishedAt": "2024-09-14T00:00:00.000Z",
+                      "course": null,
+                      "position": null,
+                      "concepts": [
+                        "bm25",
+                        "hnsw",
+                        "hybrid-search",
+                        "ndcg",
+                        "reciprocal-rank-fusion"
+                      ]
+                    }
+                  ],
+                  "nextCursor": "WyIyMDI0LTA5LTE0VDAwOjAwOjAwLjAwMDAwMFoiLCI0YjZi4oCmIl0"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `bad_request`, `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/content/{slug}": {
+      "get": {
+        "operationId": "getContentSlug",
+        "summary": "One content item",
+        "description": "The Markdown body, the concepts it covers or mentions, related items (either direction), the lessons of a course, and for a lesson its course with previous/next navigation. `version` is what admin PATCH/DELETE expect in If-Match.",
+        "tags": [
+          "content"
+        ],
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          }
+        ],
+        "x-request-example": "GET /api/content/tokenizing-text",
+        "responses": {
+          "200": {
+            "description": "One content item",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "slug": {
+                      "type": "string"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "project",
+                        "post",
+                        "course",
+                        "lesson",
+                        "page"
+                      ]
+                    },
+                    "title": {
+                      "type": "string"
+                    },
+                    "summary": {
+                      "type": "string"
+                    },
+                    "body": {
+                      "type": "string",
+                      "description": "Markdown"
+                    },
+                    "tags": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "url": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "publishedAt": {
+                      "type": "string"
+                    },
+                    "updatedAt": {
+                      "type": "string"
+                    },
+                    "version": {
+                      "type": "number",
+                      "description": "send as If-Match: \"<version>\" to PATCH or DELETE"
+                    },
+                    "concepts": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "relation": {
+                            "type": "string",
+                            "enum": [
+                              "COVERS",
+                              "MENTIONS"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "relation"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "related": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string",
+                            "enum": [
+                              "project",
+                              "post",
+                              "course",
+                              "lesson",
+                              "page"
+                            ]
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "summary": {
+                            "type": "string"
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "kind",
+                          "title",
+                          "summary"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "lessons": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "position": {
+                            "type": [
+                              "number",
+                              "null"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "position"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "navigation": {
+                      "type": "object",
+                      "properties": {
+                        "course": {
+                          "type": "object",
+                          "properties": {
+                            "slug": {
+                              "type": "string"
+                            },
+                            "title": {
+                              "type": "string"
+                            }
+                          },
+                          "required": [
+                            "slug",
+                            "title"
+                          ],
+                          "additionalProperties": false
+                        },
+                        "position": {
+                          "type": [
+                            "number",
+                            "null"
+                          ]
+                        },
+                        "lessons": {
+                          "type": "array",
+                          "items": {
+                            "type": "object",
+                            "properties": {
+                              "slug": {
+                                "type": "string"
+                              },
+                              "title": {
+                                "type": "string"
+                              },
+                              "position": {
+                                "type": [
+                                  "number",
+                                  "null"
+                                ]
+                              }
+                            },
+                            "required": [
+                              "slug",
+                              "title",
+                              "position"
+                            ],
+                            "additionalProperties": false
+                          }
+                        },
+                        "previous": {
+                          "anyOf": [
+                            {
+                              "type": "object",
+                              "properties": {
+                                "slug": {
+                                  "type": "string"
+                                },
+                                "title": {
+                                  "type": "string"
+                                },
+                                "position": {
+                                  "type": [
+                                    "number",
+                                    "null"
+                                  ]
+                                }
+                              },
+                              "required": [
+                                "slug",
+                                "title",
+                                "position"
+                              ],
+                              "additionalProperties": false
+                            },
+                            {
+                              "type": "null"
+                            }
+                          ]
+                        },
+                        "next": {
+                          "anyOf": [
+                            {
+                              "type": "object",
+                              "properties": {
+                                "slug": {
+                                  "type": "string"
+                                },
+                                "title": {
+                                  "type": "string"
+                                },
+                                "position": {
+                                  "type": [
+                                    "number",
+                                    "null"
+                                  ]
+                                }
+                              },
+                              "required": [
+                                "slug",
+                                "title",
+                                "position"
+                              ],
+                              "additionalProperties": false
+                            },
+                            {
+                              "type": "null"
+                            }
+                          ]
+                        }
+                      },
+                      "required": [
+                        "course",
+                        "position",
+                        "lessons",
+                        "previous",
+                        "next"
+                      ],
+                      "additionalProperties": false
+                    }
+                  },
+                  "required": [
+                    "id",
+                    "slug",
+                    "kind",
+                    "title",
+                    "summary",
+                    "body",
+                    "tags",
+                    "url",
+                    "publishedAt",
+                    "updatedAt",
+                    "version",
+                    "concepts",
+                    "related"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "id": "3f0c…",
+                  "slug": "tokenizing-text",
+                  "kind": "lesson",
+                  "title": "Tokenizing text",
+                  "summary": "How a search engine turns raw text into terms…",
+                  "body": "Every search engine begins by deciding what a word is…",
+                  "tags": [
+                    "search",
+                    "tokenization",
+                    "text-processing"
+                  ],
+                  "url": null,
+                  "publishedAt": "2025-01-20T00:00:00.000Z",
+                  "updatedAt": "2025-03-01T10:00:00.000Z",
+                  "version": 1,
+                  "concepts": [
+                    {
+                      "slug": "tokenization",
+                      "title": "Tokenization",
+                      "relation": "COVERS"
+                    }
+                  ],
+                  "related": [
+                    {
+                      "slug": "tinyindex",
+                      "kind": "project",
+                      "title": "tinyindex…",
+                      "summary": "…"
+                    }
+                  ],
+                  "navigation": {
+                    "course": {
+                      "slug": "search-from-scratch",
+                      "title": "Search from Scratch"
+                    },
+                    "position": 1,
+                    "lessons": [
+                      {
+                        "slug": "tokenizing-text",
+                        "title": "Tokenizing text",
+                        "position": 1
+                      }
+                    ],
+                    "previous": null,
+                    "next": {
+                      "slug": "building-an-inverted-index",
+                      "title": "Building an inverted index",
+                      "position": 2
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/courses": {
+      "get": {
+        "operationId": "getCourses",
+        "summary": "List courses",
+        "tags": [
+          "content"
+        ],
+        "x-request-example": "GET /api/courses",
+        "responses": {
+          "200": {
+            "description": "List courses",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "summary": {
+                            "type": "string"
+                          },
+                          "tags": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          },
+                          "publishedAt": {
+                            "type": "string"
+                          },
+                          "lessonCount": {
+                            "type": "number"
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "summary",
+                          "tags",
+                          "publishedAt",
+                          "lessonCount"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "items"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "items": [
+                    {
+                      "slug": "search-from-scratch",
+                      "title": "Search from Scratch",
+                      "summary": "A six-lesson course that builds a search engine step by step…",
+                      "tags": [
+                        "search",
+                        "information-retrieval",
+                        "course",
+                        "typescript"
+                      ],
+                      "publishedAt": "2025-01-20T00:00:00.000Z",
+                      "lessonCount": 6
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/courses/{slug}": {
+      "get": {
+        "operationId": "getCoursesSlug",
+        "summary": "One course",
+        "description": "Lessons ordered by position; concepts covered by the course or any lesson, with lesson counts.",
+        "tags": [
+          "content"
+        ],
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          }
+        ],
+        "x-request-example": "GET /api/courses/search-from-scratch",
+        "responses": {
+          "200": {
+            "description": "One course",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "slug": {
+                      "type": "string"
+                    },
+                    "title": {
+                      "type": "string"
+                    },
+                    "summary": {
+                      "type": "string"
+                    },
+                    "tags": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "publishedAt": {
+                      "type": "string"
+                    },
+                    "lessonCount": {
+                      "type": "number"
+                    },
+                    "body": {
+                      "type": "string"
+                    },
+                    "version": {
+                      "type": "number"
+                    },
+                    "lessons": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "summary": {
+                            "type": "string"
+                          },
+                          "position": {
+                            "type": [
+                              "number",
+                              "null"
+                            ]
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "summary",
+                          "position"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "concepts": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "lessons": {
+                            "type": "number"
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "lessons"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "slug",
+                    "title",
+                    "summary",
+                    "tags",
+                    "publishedAt",
+                    "lessonCount",
+                    "body",
+                    "version",
+                    "lessons",
+                    "concepts"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "slug": "search-from-scratch",
+                  "title": "Search from Scratch",
+                  "summary": "A six-lesson course…",
+                  "body": "Search looks like magic from the outside…",
+                  "tags": [
+                    "search"
+                  ],
+                  "publishedAt": "2025-01-20T00:00:00.000Z",
+                  "version": 1,
+                  "lessonCount": 6,
+                  "lessons": [
+                    {
+                      "slug": "tokenizing-text",
+                      "title": "Tokenizing text",
+                      "summary": "…",
+                      "position": 1
+                    }
+                  ],
+                  "concepts": [
+                    {
+                      "slug": "bm25",
+                      "title": "BM25",
+                      "lessons": 1
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/graph/concepts/{slug}": {
+      "get": {
+        "operationId": "getGraphConceptsSlug",
+        "summary": "A concept’s neighbourhood in the knowledge graph",
+        "description": "Nodes within `depth` hops (1-3, any relation, either direction) and the edges among them, ready for a graph view. Breadth first and capped at `cap` nodes; `truncated` says the cap cut it short.",
+        "tags": [
+          "graph"
+        ],
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          },
+          {
+            "name": "depth",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "default": 1,
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 3
+            }
+          }
+        ],
+        "x-request-example": "GET /api/graph/concepts/hash-tables?depth=1",
+        "responses": {
+          "200": {
+            "description": "A concept’s neighbourhood in the knowledge graph",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "center": {
+                      "type": "string"
+                    },
+                    "depth": {
+                      "type": "integer",
+                      "minimum": -9007199254740991,
+                      "maximum": 9007199254740991
+                    },
+                    "nodes": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "string",
+                            "description": "`Label:slug`"
+                          },
+                          "label": {
+                            "type": "string",
+                            "enum": [
+                              "Concept",
+                              "Course",
+                              "Lesson",
+                              "Content"
+                            ]
+                          },
+                          "key": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string"
+                          }
+                        },
+                        "required": [
+                          "id",
+                          "label",
+                          "key",
+                          "title"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "edges": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "source": {
+                            "type": "string"
+                          },
+                          "target": {
+                            "type": "string"
+                          },
+                          "type": {
+                            "type": "string",
+                            "enum": [
+                              "REQUIRES",
+                              "COVERS",
+                              "MENTIONS",
+                              "PART_OF",
+                              "RELATED_TO"
+                            ]
+                          },
+                          "reason": {
+                            "type": "string"
+                          },
+                          "position": {
+                            "type": "integer",
+                            "minimum": -9007199254740991,
+                            "maximum": 9007199254740991
+                          }
+                        },
+                        "required": [
+                          "source",
+                          "target",
+                          "type"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "truncated": {
+                      "type": "boolean"
+                    },
+                    "cap": {
+                      "type": "integer",
+                      "minimum": -9007199254740991,
+                      "maximum": 9007199254740991
+                    }
+                  },
+                  "required": [
+                    "center",
+                    "depth",
+                    "nodes",
+                    "edges",
+                    "truncated",
+                    "cap"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "center": "Concept:hash-tables",
+                  "depth": 1,
+                  "nodes": [
+                    {
+                      "id": "Concept:hash-tables",
+                      "label": "Concept",
+                      "key": "hash-tables",
+                      "title": "Hash tables"
+                    },
+                    {
+                      "id": "Concept:big-o-notation",
+                      "label": "Concept",
+                      "key": "big-o-notation",
+                      "title": "Big-O notation"
+                    }
+                  ],
+                  "edges": [
+                    {
+                      "source": "Concept:hash-tables",
+                      "target": "Concept:big-o-notation",
+                      "type": "REQUIRES",
+                      "reason": "The main selling point of a hash table is its expected O(1) lookup…"
+                    }
+                  ],
+                  "truncated": false,
+                  "cap": 200
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/graph/path": {
+      "get": {
+        "operationId": "getGraphPath",
+        "summary": "A learning path to a concept",
+        "description": "Every transitive prerequisite of `to` that is not met, each after all of its own prerequisites. A concept is met when it is in `known` or is a transitive prerequisite of a known concept. Ties are broken deterministically (depth first from the target, prerequisites in slug order). Concepts that require each other are listed together and reported in `cycles`; unknown slugs in `known` are ignored and listed in `unknownKnown`.",
+        "tags": [
+          "graph"
+        ],
+        "parameters": [
+          {
+            "name": "to",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          },
+          {
+            "name": "known",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "maxLength": 20000
+            }
+          }
+        ],
+        "x-request-example": "GET /api/graph/path?to=tf-idf&known=stemming-and-normalization",
+        "responses": {
+          "200": {
+            "description": "A learning path to a concept",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "target": {
+                      "type": "object",
+                      "properties": {
+                        "slug": {
+                          "type": "string"
+                        },
+                        "title": {
+                          "type": "string"
+                        },
+                        "requires": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
+                        }
+                      },
+                      "required": [
+                        "slug",
+                        "title",
+                        "requires"
+                      ],
+                      "additionalProperties": false
+                    },
+                    "steps": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "slug": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "requires": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          }
+                        },
+                        "required": [
+                          "slug",
+                          "title",
+                          "requires"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "cycles": {
+                      "type": "array",
+                      "items": {
+                        "type": "array",
+                        "items": {
+                          "type": "string"
+                        }
+                      }
+                    },
+                    "unknownKnown": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    }
+                  },
+                  "required": [
+                    "target",
+                    "steps",
+                    "cycles",
+                    "unknownKnown"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "target": {
+                    "slug": "tf-idf",
+                    "title": "TF-IDF",
+                    "requires": [
+                      "inverted-index",
+                      "stemming-and-normalization"
+                    ]
+                  },
+                  "steps": [
+                    {
+                      "slug": "inverted-index",
+                      "title": "Inverted index",
+                      "requires": [
+                        "tokenization"
+                      ]
+                    }
+                  ],
+                  "cycles": [],
+                  "unknownKnown": []
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/graph/related/{slug}": {
+      "get": {
+        "operationId": "getGraphRelatedSlug",
+        "summary": "Content related through shared concepts",
+        "description": "Other content (projects, posts, courses, lessons, pages) that covers or mentions the same concepts as this item, ranked by `score`: the sum over shared concepts of a weight per side (COVERS 1, MENTIONS 0.5, multiplied). `via` lists the shared concepts that explain each link.",
+        "tags": [
+          "graph"
+        ],
+        "parameters": [
+          {
+            "name": "slug",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 120,
+              "pattern": "^[a-z0-9][a-z0-9_-]*$"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "default": 10,
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 50
+            }
+          }
+        ],
+        "x-request-example": "GET /api/graph/related/tokenizing-text?limit=1",
+        "responses": {
+          "200": {
+            "description": "Content related through shared concepts",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "item": {
+                      "type": "object",
+                      "properties": {
+                        "id": {
+                          "type": "string",
+                          "description": "`Label:slug`"
+                        },
+                        "label": {
+                          "type": "string",
+                          "enum": [
+                            "Concept",
+                            "Course",
+                            "Lesson",
+                            "Content"
+                          ]
+                        },
+                        "key": {
+                          "type": "string"
+                        },
+                        "title": {
+                          "type": "string"
+                        },
+                        "kind": {
+                          "type": "string"
+                        }
+                      },
+                      "required": [
+                        "id",
+                        "label",
+                        "key",
+                        "title"
+                      ],
+                      "additionalProperties": false
+                    },
+                    "related": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "string",
+                            "description": "`Label:slug`"
+                          },
+                          "label": {
+                            "type": "string",
+                            "enum": [
+                              "Concept",
+                              "Course",
+                              "Lesson",
+                              "Content"
+                            ]
+                          },
+                          "key": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string"
+                          },
+                          "score": {
+                            "type": "number"
+                          },
+                          "via": {
+                            "type": "array",
+                            "items": {
+                              "type": "object",
+                              "properties": {
+                                "slug": {
+                                  "type": "string"
+                                },
+                                "title": {
+                                  "type": "string"
+                                }
+                              },
+                              "required": [
+                                "slug",
+                                "title"
+                              ],
+                              "additionalProperties": false
+                            }
+                          }
+                        },
+                        "required": [
+                          "id",
+                          "label",
+                          "key",
+                          "title",
+                          "score",
+                          "via"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "item",
+                    "related"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "item": {
+                    "id": "Lesson:tokenizing-text",
+                    "label": "Lesson",
+                    "key": "tokenizing-text",
+                    "title": "Tokenizing text",
+                    "kind": "lesson"
+                  },
+                  "related": [
+                    {
+                      "id": "Content:tinyindex",
+                      "label": "Content",
+                      "key": "tinyindex",
+                      "title": "tinyindex: a teaching search engine in TypeScript",
+                      "kind": "project",
+                      "score": 1,
+                      "via": [
+                        {
+                          "slug": "stemming-and-normalization",
+                          "title": "Stemming and normalization"
+                        },
+                        {
+                          "slug": "tokenization",
+                          "title": "Tokenization"
+                        }
+                      ]
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/graph/shortest": {
+      "get": {
+        "operationId": "getGraphShortest",
+        "summary": "Shortest chain of relations between two nodes",
+        "description": "Any relation, either direction, at most `maxDepth` hops; `length` is null and the lists empty when no chain is that short. `from`/`to` are slugs: `concept:<slug>` or `content:<slug>` pick the kind, and a bare slug means the concept when one exists, else the content item.",
+        "tags": [
+          "graph"
+        ],
+        "parameters": [
+          {
+            "name": "from",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 130,
+              "pattern": "^((concept|content):)?[a-z0-9][a-z0-9_-]*$"
+            }
+          },
+          {
+            "name": "to",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "maxLength": 130,
+              "pattern": "^((concept|content):)?[a-z0-9][a-z0-9_-]*$"
+            }
+          }
+        ],
+        "x-request-example": "GET /api/graph/shortest?from=content:tinyindex&to=big-o-notation",
+        "responses": {
+          "200": {
+            "description": "Shortest chain of relations between two nodes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "from": {
+                      "type": "object",
+                      "properties": {
+                        "id": {
+                          "type": "string",
+                          "description": "`Label:slug`"
+                        },
+                        "label": {
+                          "type": "string",
+                          "enum": [
+                            "Concept",
+                            "Course",
+                            "Lesson",
+                            "Content"
+                          ]
+                        },
+                        "key": {
+                          "type": "string"
+                        },
+                        "title": {
+                          "type": "string"
+                        },
+                        "kind": {
+                          "type": "string"
+                        }
+                      },
+                      "required": [
+                        "id",
+                        "label",
+                        "key",
+                        "title"
+                      ],
+                      "additionalProperties": false
+                    },
+                    "to": {
+                      "type": "object",
+                      "properties": {
+                        "id": {
+                          "type": "string",
+                          "description": "`Label:slug`"
+                        },
+                        "label": {
+                          "type": "string",
+                          "enum": [
+                            "Concept",
+                            "Course",
+                            "Lesson",
+                            "Content"
+                          ]
+                        },
+                        "key": {
+                          "type": "string"
+                        },
+                        "title": {
+                          "type": "string"
+                        },
+                        "kind": {
+                          "type": "string"
+                        }
+                      },
+                      "required": [
+                        "id",
+                        "label",
+                        "key",
+                        "title"
+                      ],
+                      "additionalProperties": false
+                    },
+                    "maxDepth": {
+                      "type": "integer",
+                      "minimum": -9007199254740991,
+                      "maximum": 9007199254740991
+                    },
+                    "length": {
+                      "anyOf": [
+                        {
+                          "type": "integer",
+                          "minimum": -9007199254740991,
+                          "maximum": 9007199254740991
+                        },
+                        {
+                          "type": "null"
+                        }
+                      ]
+                    },
+                    "nodes": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "string",
+                            "description": "`Label:slug`"
+                          },
+                          "label": {
+                            "type": "string",
+                            "enum": [
+                              "Concept",
+                              "Course",
+                              "Lesson",
+                              "Content"
+                            ]
+                          },
+                          "key": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "kind": {
+                            "type": "string"
+                          }
+                        },
+                        "required": [
+                          "id",
+                          "label",
+                          "key",
+                          "title"
+                        ],
+                        "additionalProperties": false
+                      }
+                    },
+                    "edges": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "source": {
+                            "type": "string"
+                          },
+                          "target": {
+                            "type": "string"
+                          },
+                          "type": {
+                            "type": "string",
+                            "enum": [
+                              "REQUIRES",
+                              "COVERS",
+                              "MENTIONS",
+                              "PART_OF",
+                              "RELATED_TO"
+                            ]
+                          },
+                          "reason": {
+                            "type": "string"
+                          },
+                          "position": {
+                            "type": "integer",
+                            "minimum": -9007199254740991,
+                            "maximum": 9007199254740991
+                          }
+                        },
+                        "required": [
+                          "source",
+                          "target",
+                          "type"
+                        ],
+                        "additionalProperties": false
+                      }
+                    }
+                  },
+                  "required": [
+                    "from",
+                    "to",
+                    "maxDepth",
+                    "length",
+                    "nodes",
+                    "edges"
+                  ],
+                  "additionalProperties": false
+                },
+                "example": {
+                  "from": {
+                    "id": "Content:tinyindex",
+                    "label": "Content",
+                    "key": "tinyindex",
+                    "title": "tinyindex: a teaching search engine in TypeScript",
+                    "kind": "project"
+                  },
+                  "to": {
+                    "id": "Concept:big-o-notation",
+                    "label": "Concept",
+                    "key": "big-o-notation",
+                    "title": "Big-O notation"
+                  },
+                  "maxDepth": 8,
+                  "length": 2,
+                  "nodes": [
+                    {
+                      "id": "Content:tinyindex",
+                      "label": "Content",
+                      "key": "tinyindex",
+                      "title": "tinyindex: a teaching search engine in TypeScript",
+                      "kind": "project"
+                    },
+                    {
+                      "id": "Lesson:building-an-inverted-index",
+                      "label": "Lesson",
+                      "key": "building-an-inverted-index",
+                      "title": "Building an inverted index",
+                      "kind": "lesson"
+                    },
+                    {
+                      "id": "Concept:big-o-notation",
+                      "label": "Concept",
+                      "key": "big-o-notation",
+                      "title": "Big-O notation"
+                    }
+                  ],
+                  "edges": [
+                    {
+                      "source": "Lesson:building-an-inverted-index",
+                      "target": "Content:tinyindex",
+                      "type": "RELATED_TO"
+                    },
+                    {
+                      "source": "Lesson:building-an-inverted-index",
+                      "target": "Concept:big-o-notation",
+                      "type": "COVERS"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/api/health": {
       "get": {
         "operationId": "getHealth",
