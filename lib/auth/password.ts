@@ -1,4 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './types.js';
+
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './types.js';
 
 /**
  * Password hashing with scrypt. The hash string carries its own parameters and salt
@@ -27,9 +30,6 @@ const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 /** Upper bounds when reading a stored hash, so a tampered row cannot make us burn unbounded memory. */
 const MAX_LN = 20;
-
-export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 256;
 
 export async function hashPassword(
   password: string,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from '../../db/schema.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLE_NAMES } from './types.js';
 
 /** Request and response schemas of the auth endpoints (validation and OpenAPI docs). */
 
@@ -10,7 +9,7 @@ export const userSchema = z.object({
   id: z.uuid(),
   email: z.string(),
   name: z.string(),
-  role: z.enum(ROLES),
+  role: z.enum(ROLE_NAMES),
 });
 
 export const registerBody = z

@@ -10,3 +10,14 @@ export interface SessionUser {
   name: string;
   role: Role;
 }
+
+/**
+ * The roles, repeated here so modules on the request path need not import db/schema.ts (and with it
+ * drizzle-orm) at runtime; the `satisfies` checks keep the two lists equal.
+ */
+export const ROLE_NAMES = ['member', 'admin'] as const satisfies readonly Role[];
+const _everyRoleListed: Role extends (typeof ROLE_NAMES)[number] ? true : never = true;
+void _everyRoleListed;
+
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 256;
