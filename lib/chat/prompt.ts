@@ -1,6 +1,5 @@
 import type { ModelMessage } from 'ai';
-import { neutralise, renderDocuments } from '../ai/documents.js';
-import type { Retrieval } from './retrieve.js';
+import { type GroundingDocument, neutralise, type RelatedItem, renderDocuments } from '../ai/documents.js';
 import { type ChatMessage, messageText } from './schema.js';
 
 /**
@@ -32,7 +31,7 @@ export interface PromptLimits {
  */
 export function buildModelMessages(
   messages: readonly ChatMessage[],
-  retrieval: Pick<Retrieval, 'docs' | 'related'>,
+  retrieval: { docs: readonly GroundingDocument[]; related: readonly RelatedItem[] },
   limits: PromptLimits = {},
 ): ModelMessage[] {
   const maxHistory = limits.maxHistoryMessages ?? 8;

@@ -69,6 +69,17 @@ export function streamChatTurn(turn: ChatTurn): Response {
   // Keeps the function alive on Vercel until the conversation is saved, even after a disconnect.
   const done = deferred();
   waitUntil(done.promise);
+  let ending: Promise<void> | undefined;
+  // Whether onEnd runs after a disconnect depends on the runtime (Node 20 never calls a
+  // TransformStream's cancel hook): give it a moment, then stop waiting unless a save is under way.
+  turn.request.signal.addEventListener(
+    'abort',
+    () => {
+      const timer = setTimeout(() => (ending ? void ending.finally(done.resolve) : done.resolve()), 250);
+      timer.unref?.();
+    },
+    { once: true },
+  );
 
   const stream = createUIMessageStream<UIMessage>({
     originalMessages: body.messages as UIMessage[],
@@ -117,28 +128,34 @@ export function streamChatTurn(turn: ChatTurn): Response {
         ),
       );
     },
-    onEnd: async ({ messages, responseMessage, isAborted }) => {
-      try {
-        if (!messageText({ parts: responseMessage.parts.filter(isText) })) return; // nothing was answered
-        if (isAborted) responseMessage.metadata = { ...(responseMessage.metadata as object), aborted: true };
-        const store = await turn.sql();
-        const firstUser = body.messages.find((m) => m.role === 'user');
-        const saved = await saveConversation({
-          store,
-          id: body.id,
-          ownerId: turn.owner.ownerId,
-          title: firstUser ? messageText(firstUser).slice(0, 80) : '',
-          messages: messages.map(toStored),
-          ...(turn.now ? { now: turn.now() } : {}),
-        });
-        if (!saved) log.warn('conversation not saved: owned by someone else', { id: body.id });
-      } catch (err) {
-        log.error('could not save the conversation', { err, id: body.id });
-      } finally {
-        done.resolve();
-      }
+    onEnd: ({ messages, responseMessage, isAborted }) => {
+      ending = save(messages, responseMessage, isAborted);
+      return ending;
     },
   });
+
+  async function save(messages: UIMessage[], responseMessage: UIMessage, isAborted: boolean): Promise<void> {
+    try {
+      if (!messageText({ parts: responseMessage.parts.filter(isText) })) return; // nothing was answered
+      if (isAborted) responseMessage.metadata = { ...(responseMessage.metadata as object), aborted: true };
+      const store = await turn.sql();
+      const firstUser = body.messages.find((m) => m.role === 'user');
+      const saved = await saveConversation({
+        store,
+        id: body.id,
+        ownerId: turn.owner.ownerId,
+        title: firstUser ? messageText(firstUser).slice(0, 80) : '',
+        messages: messages.map(toStored),
+        ...(turn.now ? { now: turn.now() } : {}),
+      });
+      if (!saved) log.warn('conversation not saved: owned by someone else', { id: body.id });
+    } catch (err) {
+      log.error('could not save the conversation', { err, id: body.id });
+    } finally {
+      done.resolve();
+    }
+  }
+
   return createUIMessageStreamResponse({
     stream,
     headers: { 'cache-control': 'no-store', ...turn.headers },
