@@ -61,6 +61,9 @@ export async function searchLexical({
       sql`EXISTS (SELECT 1 FROM content_concepts cc JOIN concepts k ON k.id = cc.concept_id
                   WHERE cc.content_id = c.id AND k.slug = ${concept})`,
     );
+  const k1 = sql`${params.k1}::float8`;
+  const b = sql`${params.b}::float8`;
+  const hw = sql`${params.headingWeight}::float8`;
   const where = filters.length ? sql` AND ${sql.join(filters, sql` AND `)}` : sql``;
   const rows = await queryRows<{
     chunk_id: string;
@@ -75,17 +78,17 @@ export async function searchLexical({
     score: number | string;
   }>(
     db,
-    sql`WITH terms AS (
+    sql`WITH terms AS MATERIALIZED (
           SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS term
         ),
-        tq AS (
+        tq AS MATERIALIZED (
           SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM terms
         ),
-        stats AS (
+        stats AS MATERIALIZED (
           SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(length(tsv)), 1)::float8 AS avgdl FROM chunks
         ),
-        idf AS (
-          SELECT t.term,
+        idf AS MATERIALIZED (
+          SELECT t.term, quote_literal(t.term)::tsquery AS tq,
                  ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) AS idf
           FROM terms t
           CROSS JOIN stats s
@@ -93,26 +96,25 @@ export async function searchLexical({
             SELECT count(*)::float8 AS n FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery
           ) df
         ),
-        cand AS (
+        cand AS MATERIALIZED (
           SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
           FROM chunks ch JOIN content c ON c.id = ch.content_id, tq
           WHERE tq.q IS NOT NULL AND ch.tsv @@ tq.q${where}
         ),
         scored AS (
           SELECT cand.id,
-                 sum(i.idf * tf.tf * (${params.k1} + 1)
-                     / (tf.tf + ${params.k1} * (1 - ${params.b} + ${params.b} * cand.dl / s.avgdl))) AS score
+                 sum(i.idf * tf.tf * (${k1} + 1) / (tf.tf + ${k1} * (1 - ${b} + ${b} * cand.dl / s.avgdl))) AS score
           FROM cand
           CROSS JOIN stats s
-          CROSS JOIN LATERAL unnest(cand.tsv) u
-          JOIN idf i ON i.term = u.lexeme
+          JOIN idf i ON cand.tsv @@ i.tq
+          -- ts_rank_cd of a one-lexeme query sums the weights of its occurrences: with body (B) = 1/hw
+          -- and heading (A) = 1, times hw, that is the term frequency with headings counted hw times.
           CROSS JOIN LATERAL (
-            SELECT coalesce(sum(CASE WHEN w = 'A' THEN ${params.headingWeight}::float8 ELSE 1 END), 1) AS tf
-            FROM unnest(u.weights) w
+            SELECT ts_rank_cd(ARRAY[0, 0, 1 / ${hw}, 1]::float4[], cand.tsv, i.tq, 0) * ${hw} AS tf
           ) tf
           GROUP BY cand.id
           ORDER BY score DESC, cand.id
-          LIMIT ${topK}
+          LIMIT ${topK}::int
         )
         SELECT ch.id AS chunk_id, c.id::text AS content_id, c.kind, c.slug, c.title, ch.heading, ch.text,
                c.url, scored.score,
