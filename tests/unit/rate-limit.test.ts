@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession, deleteSession, IDLE_TTL_SECONDS, readSession } from '../../lib/auth/sessions.js';
+import { hashSessionToken } from '../../lib/auth/tokens.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { enforceRateLimit, rateLimit } from '../../lib/http/rate-limit.js';
 import { MemoryCache } from '../../lib/stores/cache/memory.js';
+import { RedisCache } from '../../lib/stores/cache/redis.js';
 
 class DownCache extends MemoryCache {
   override incr(): Promise<number> {
@@ -82,5 +85,45 @@ describe('enforceRateLimit', () => {
     expect(err.code).toBe('rate_limited');
     expect(err.status).toBe(429);
     expect(err.options.headers).toMatchObject({ 'retry-after': '50', 'ratelimit-remaining': '0' });
+  });
+});
+
+const redisUrl = process.env.TEST_REDIS_URL;
+
+/** The limiter and sessions on a real Redis (the production adapter's semantics), when available. */
+describe.skipIf(!redisUrl)('rate limits and sessions on the real Redis', () => {
+  let cache: RedisCache;
+  beforeAll(() => {
+    cache = new RedisCache(redisUrl ?? '', {
+      keyPrefix: `polyfolio-test:${process.pid}:${Date.now().toString(36)}:`,
+    });
+  });
+  afterAll(() => cache?.close());
+
+  it('happy: counts with one INCR per check, refuses past the limit, and the counter expires with its window', async () => {
+    const now = () => Date.UTC(2025, 0, 1, 12, 0, 10);
+    const opts = { key: 'redis-k', limit: 2, windowSeconds: 60, cache, now };
+    expect((await rateLimit(opts)).ok).toBe(true);
+    expect((await rateLimit(opts)).ok).toBe(true);
+    expect(await rateLimit(opts)).toMatchObject({ ok: false, remaining: 0, resetSeconds: 50 });
+    const ttl = await cache.ttl(`rl:redis-k:${Math.floor(now() / 60_000)}`);
+    expect(ttl).toBeGreaterThan(45);
+    expect(ttl).toBeLessThanOrEqual(51);
+  });
+
+  it('happy: a session is stored under its hash with the idle TTL, reads back, and logout deletes it', async () => {
+    const user = {
+      id: '00000000-0000-4000-8000-000000000009',
+      email: 'r@example.dev',
+      name: 'R',
+      role: 'member' as const,
+    };
+    const { token } = await createSession({ cache, user });
+    expect((await readSession({ cache, token }))?.user).toEqual(user);
+    expect(await cache.ttl(`session:${await hashSessionToken(token)}`)).toBeGreaterThan(
+      IDLE_TTL_SECONDS - 10,
+    );
+    await deleteSession({ cache, token });
+    expect(await readSession({ cache, token })).toBeNull();
   });
 });
