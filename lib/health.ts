@@ -1,8 +1,10 @@
+import { modelInfo } from './ai/model-info.js';
 import { adapters } from './env.js';
 import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
 import { getGraphStore } from './stores/graph/index.js';
 import { getSql } from './stores/sql/index.js';
+import { getVectorStore } from './stores/vector/index.js';
 
 export interface StoreHealth {
   store: string;
@@ -26,7 +28,9 @@ export function storeChecks(): HealthCheck[] {
     { store: 'sql', adapter: a.sql, ping: async () => (await getSql()).ping() },
     { store: 'cache', adapter: a.cache, ping: async () => (await getCache()).ping() },
     { store: 'config', adapter: a.config, ping: async () => (await getConfigStore()).ping() },
+    modelsCheck(),
     { store: 'graph', adapter: a.graph, ping: async () => (await getGraphStore()).ping() },
+    { store: 'vector', adapter: a.vector, ping: async () => (await getVectorStore()).ping() },
   ];
 }
 
@@ -61,4 +65,17 @@ export async function measureHealth(checks: HealthCheck[], timeoutMs = 1500): Pr
 
 function elapsed(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
+}
+
+/**
+ * Names the models in use. The local models run in-process, so they are always up; a provider is
+ * not called (a health probe must not spend tokens), so its entry says what is configured.
+ */
+function modelsCheck(): HealthCheck {
+  const m = modelInfo();
+  return {
+    store: 'models',
+    adapter: `${m.provider}: ${m.chatModel}, ${m.embeddingModel}`,
+    ping: async () => {},
+  };
 }

@@ -149,7 +149,8 @@ function splitSections(body: string): Section[] {
 function cleanHeading(raw: string): string {
   return raw
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[*_`]+/g, '')
+    .replace(/[*`]+/g, '')
+    .replace(/(^|[^\p{L}\p{N}])_+|_+(?=[^\p{L}\p{N}]|$)/gu, '$1')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -266,6 +266,18 @@ for (const target of targets) {
   });
 }
 
+const metaOf = (id: string): VectorMetadata => ({
+  contentId: id,
+  kind: 'post',
+  slug: id,
+  title: id.toUpperCase(),
+  heading: '',
+  position: 0,
+  concepts: [],
+  hash: 'h',
+  excerpt: '',
+});
+
 describe('pgvector specifics', () => {
   let sqlStore: SqlStore;
   beforeAll(async () => {
@@ -322,6 +334,20 @@ describe('pgvector specifics', () => {
     expect(rows[0]?.value).toEqual({ model: 'm', dimension: 3 });
   });
 
+  it('happy: a swapped SQL store (setSql, tests) is checked again, not trusted from memory', async () => {
+    let current = sqlStore;
+    const store = new PgVectorStore({ sql: async () => current });
+    await store.ensureIndex({ model: 'm', dimension: 3 });
+    // Another store object over a database without the index (same PGlite, emptied: cheaper than a new one).
+    await sqlStore.db.execute(sql`drop table vector_chunks`);
+    await sqlStore.db.execute(sql`delete from app_state where key = 'vector_index'`);
+    current = { ...sqlStore };
+    expect(await store.query([1, 0, 0], { topK: 3 })).toEqual([]);
+    await expect(store.upsert([{ id: 'z:0', values: [1, 0, 0], metadata: metaOf('z') }])).rejects.toThrow(
+      /not initialised/,
+    );
+  });
+
   it('error: a vector of the wrong dimension is refused before it reaches SQL', async () => {
     const store = new PgVectorStore({ sql: async () => sqlStore });
     await store.ensureIndex({ model: 'm', dimension: 3 });
@@ -348,6 +374,8 @@ describe('pgvector specifics', () => {
 
   it('error: another dimension on a populated index is a mismatch; on an empty one it is adopted', async () => {
     const store = new PgVectorStore({ sql: async () => sqlStore });
+    await store.ensureIndex({ model: 'm', dimension: 3 });
+    await store.upsert([{ id: 'x:0', values: [1, 0, 0], metadata: metaOf('x') }]);
     await expect(store.ensureIndex({ model: 'm', dimension: 4 })).rejects.toBeInstanceOf(IndexMismatchError);
     await store.deleteIds(['x:0']);
     const fresh = new PgVectorStore({ sql: async () => sqlStore });

@@ -42,16 +42,20 @@ interface Row extends Record<string, unknown> {
 export class PgVectorStore implements VectorStore {
   readonly name = 'pgvector' as const;
   private readonly sqlStore: () => Promise<SqlStore>;
-  /** Identity this instance has verified (or created) the table for. */
-  private ready: IndexIdentity | undefined;
+  /**
+   * Identity verified (or created) for one SQL store; keyed by the store so a swapped database (tests,
+   * `setSql`) is checked again.
+   */
+  private verified: { store: SqlStore; identity: IndexIdentity } | undefined;
 
   constructor(options: { sql: () => Promise<SqlStore> }) {
     this.sqlStore = options.sql;
   }
 
   async ensureIndex(identity: IndexIdentity): Promise<void> {
-    if (this.ready && sameIdentity(this.ready, identity)) return;
     const store = await this.sqlStore();
+    const ready = this.readyFor(store);
+    if (ready && sameIdentity(ready, identity)) return;
     await ensureExtension(store);
     const existing = await this.identity();
     if (existing && !sameIdentity(existing, identity)) {
@@ -69,7 +73,7 @@ export class PgVectorStore implements VectorStore {
         if (!existing) await writeIdentity(store, identity);
       }
     }
-    this.ready = identity;
+    this.verified = { store, identity };
   }
 
   async identity(): Promise<IndexIdentity | null> {
@@ -171,7 +175,7 @@ export class PgVectorStore implements VectorStore {
     const store = await this.sqlStore();
     await ensureExtension(store);
     await this.recreate(store, identity);
-    this.ready = identity;
+    this.verified = { store, identity };
   }
 
   async bulkLoad<T>(load: () => Promise<T>): Promise<T> {
@@ -193,19 +197,25 @@ export class PgVectorStore implements VectorStore {
     if (rows.length === 0) throw new Error('the pgvector extension is not installed in this database');
   }
 
+  private readyFor(store: SqlStore): IndexIdentity | undefined {
+    return this.verified?.store === store ? this.verified.identity : undefined;
+  }
+
   private async requireReady(): Promise<IndexIdentity> {
-    if (this.ready) return this.ready;
+    const store = await this.sqlStore();
+    const ready = this.readyFor(store);
+    if (ready) return ready;
     const existing = await this.identity();
     if (!existing || !(await this.tableExists())) {
       throw new Error('The vector index is not initialised: call ensureIndex (npm run reindex) first');
     }
-    this.ready = existing;
+    this.verified = { store, identity: existing };
     return existing;
   }
 
   private async tableExists(): Promise<boolean> {
-    if (this.ready) return true;
     const store = await this.sqlStore();
+    if (this.readyFor(store)) return true;
     const rows = await queryRows<{ t: string | null }>(
       store.db,
       sql`select to_regclass(${TABLE})::text as t`,
@@ -220,7 +230,7 @@ export class PgVectorStore implements VectorStore {
   }
 
   private async recreate(store: SqlStore, identity: IndexIdentity): Promise<void> {
-    this.ready = undefined;
+    this.verified = undefined;
     await store.db.execute(sql`drop table if exists ${sql.identifier(TABLE)}`);
     await createTable(store, identity.dimension);
     await writeIdentity(store, identity);
