@@ -87,10 +87,13 @@ describe.skipIf(!available)('learning paths over the Metacademy graph (import + 
     const stats = await runSync({ sql: t.sql, projectors: [createGraphProjector()], batchSize: 500 });
     expect(stats.dead).toBe(0);
     expect(stats.retrying).toBe(0);
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
-  it('happy: the path to every concept is exactly its transitive prerequisites, each after its own', async () => {
+  // ~400 requests: about 10 s on an idle machine; the generous bound only guards a loaded CI box.
+  it('happy: the path to every concept is exactly its transitive prerequisites, each after its own', {
+    timeout: 240_000,
+  }, async () => {
     expect(titles.size).toBeGreaterThan(300);
     for (const slug of titles.keys()) {
       const res = await t.request('GET', `/api/graph/path?to=${encodeURIComponent(slug)}`);

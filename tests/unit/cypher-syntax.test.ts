@@ -9,7 +9,13 @@ import { allStatements, CYPHER } from '../../lib/stores/graph/cypher.js';
  */
 function cypherErrors(query: string): string[] {
   const { diagnostics } = lintCypherQuery(query, {});
-  return diagnostics.filter((d) => d.severity === 1 && isNotParamError(d)).map((d) => d.message);
+  return diagnostics
+    .map((d) => ({
+      severity: d.severity,
+      message: typeof d.message === 'string' ? d.message : d.message.value,
+    }))
+    .filter((d) => d.severity === 1 && isNotParamError(d))
+    .map((d) => d.message);
 }
 
 const statements = allStatements();
