@@ -1,3 +1,4 @@
+import { isEnabled } from '../lib/config/load.js';
 import { defineDocs } from '../lib/http/docs.js';
 import { ApiError } from '../lib/http/errors.js';
 import { methods } from '../lib/http/handler.js';
@@ -9,6 +10,11 @@ import { SearchUnavailableError, searchContent } from '../lib/search/search.js';
 /** GET /api/search: hybrid (vector + full-text) search over the site's content. */
 async function search(request: Request): Promise<Response> {
   const input = parseQuery(request, searchQuerySchema);
+  if (!(await isEnabled('search.enabled'))) {
+    throw new ApiError('service_unavailable', 'Search is switched off right now. Please try again later.', {
+      headers: { 'retry-after': '300' },
+    });
+  }
   let result: Awaited<ReturnType<typeof searchContent>>;
   try {
     result = await searchContent({

@@ -49,6 +49,11 @@ export interface SearchResponse {
 
 /** Fusion weights and depth: tuned on Cranfield (see README), where they beat plain BM25. */
 export const FUSION = { k: 60, lexicalWeight: 1, vectorWeight: 1 };
+/**
+ * Nearest neighbours always exist, related or not: a vector match below this cosine similarity is noise
+ * (with the local hashing embedder, unrelated texts score about 0), so it does not enter the fusion.
+ */
+const MIN_SIMILARITY = 0.05;
 /** Results are cached this long under a key that includes the index version. */
 const RESULT_TTL_SECONDS = 300;
 const CACHE_TIMEOUT_MS = 150;
@@ -113,7 +118,7 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
     degradedReason = 'Full-text search is unavailable: results come from vector search alone.';
   }
   const lexHits = lexical.status === 'fulfilled' ? lexical.value : [];
-  const vecHits = vector.status === 'fulfilled' ? vector.value : [];
+  const vecHits = vector.status === 'fulfilled' ? vector.value.filter((m) => m.score >= MIN_SIMILARITY) : [];
   const results = rankResults(q, lexHits, vecHits).slice(offset, offset + limit);
   const response: SearchResponse = {
     query: q,

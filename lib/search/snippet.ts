@@ -31,7 +31,8 @@ export function makeSnippet(text: string, stems: Set<string>, maxChars = 220): s
   const plain = text
     .replace(/```[\s\S]*?```/g, ' ')
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[#*_`>|]+/g, ' ')
+    .replace(/^\s*>+/gm, ' ')
+    .replace(/[#*_`|]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   const tokens = [...plain.matchAll(/[\p{L}\p{N}]+/gu)].map((m) => ({
