@@ -45,12 +45,13 @@ async function addPosts(n: number, prefix: string) {
 describe('GET /api/cron/reindex', () => {
   it('security: no token, a wrong token or another scheme is 401, and nothing is processed', async () => {
     await addPosts(1, 'auth');
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer wrong' },
       { authorization: `Bearer ${SECRET}x` },
       { authorization: `Basic ${SECRET}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await cron(headers);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
