@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { round } from './machine.js';
+
+export interface LoadFigure {
+  endpoint: string;
+  /** Requests per second (mean). */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface EndpointComparison {
+  endpoint: string;
+  status: number;
+  bytes: number;
+  app: LoadFigure;
+  bare: LoadFigure;
+  /** app rps / bare rps, measured back to back in the same run. */
+  ratio: number;
+}
+
+/** Runs autocannon against one URL for `seconds` with `connections`. */
+export async function load(
+  url: string,
+  label: string,
+  seconds: number,
+  connections: number,
+): Promise<LoadFigure> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  return {
+    endpoint: label,
+    rps: round(result.requests.average, 0),
+    p50Ms: round(result.latency.p50, 2),
+    p99Ms: round(result.latency.p99, 2),
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** A bare node:http server answering each path with fixed bytes: the floor the app is compared with. */
+export async function startBareServer(
+  routes: Map<string, { status: number; body: Buffer; headers: Record<string, string> }>,
+): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const hit = routes.get(req.url ?? '');
+    if (!hit) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(hit.status, { ...hit.headers, 'content-length': hit.body.byteLength });
+    res.end(hit.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}

@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: every figure in bench/results.md (and .json), reproduced by this one command.
+ *  (a) per-function bundle size and packages (esbuild, production adapters), (b) cold import time of each
+ *  built function in a fresh process, (c) throughput and p50/p99 of the hot endpoints on the local server
+ *  next to a bare node:http server serving the same bytes, (d) the other areas' bench scripts in bench/
+ *  (search latency, reindex, chat overhead), (e) store round trips per request against DESIGN section 4.
+ * Bounded to a few minutes: LOAD_SECONDS per endpoint and server, 10 connections.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resetConfigMemo } from '../lib/config/load.js';
+import { configureLog } from '../lib/log.js';
+import { listApiFunctions } from '../scripts/lib/bundles.js';
+import { startLocalServer } from '../scripts/lib/local-server.js';
+import { type BundleFigure, measureBundles } from './lib/bundles.js';
+import { type Counts, installCounters, type StoreName } from './lib/counting.js';
+import { type EndpointComparison, load, startBareServer } from './lib/http.js';
+import { machine, round } from './lib/machine.js';
+import { renderMarkdown, updateReadme } from './lib/report.js';
+
+configureLog({ level: 'silent' });
+const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
+const started = performance.now();
+const step = (msg: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${msg}`);
+
+// (a) + (b): bundles and cold imports.
+step('bundling every api function and importing each in fresh processes');
+const bundles: BundleFigure[] = await measureBundles(listApiFunctions(), 'out/bench/bundles');
+
+// (c): the local server, seeded, on an isolated DATA_DIR.
+step('starting the local server on .data/bench (migrate, seed, index on first run)');
+mkdirSync('.data/bench', { recursive: true });
+const server = await startLocalServer({ dataDir: '.data/bench' });
+const counter = await installCounters();
+const content = (await (await fetch(`${server.url}/api/content`)).json()) as { items?: { slug: string }[] };
+const concepts = (await (await fetch(`${server.url}/api/concepts`)).json()) as { items?: { slug: string }[] };
+const slug = content.items?.[0]?.slug ?? 'missing';
+const conceptSlugs = (concepts.items ?? []).map((c) => c.slug);
+const concept = conceptSlugs.includes('inverted-index') ? 'inverted-index' : (conceptSlugs[0] ?? 'missing');
+
+/** The hot endpoints and the fewest round trips DESIGN section 4 allows on the request path. */
+const HOT: { path: string; label: string; hit: Partial<Counts>; miss: Partial<Counts>; note: string }[] = [
+  {
+    path: '/api/health',
+    label: '/api/health',
+    hit: { sql: 1, cache: 1, config: 1, vector: 1, graph: 1 },
+    miss: { sql: 1, cache: 1, config: 1, vector: 1, graph: 1 },
+    note: 'one ping per store, in parallel',
+  },
+  {
+    path: '/api/content',
+    label: '/api/content',
+    hit: { cache: 1 },
+    miss: { cache: 1, sql: 1 },
+    note: 'cached read: 1 cache; miss: + 1 SQL query (fill off the critical path)',
+  },
+  {
+    path: `/api/content/${slug}`,
+    label: '/api/content/[slug]',
+    hit: { cache: 1 },
+    miss: { cache: 1, sql: 1 },
+    note: 'cached read: 1 cache; miss: + 1 SQL query',
+  },
+  {
+    path: '/api/search?q=hybrid+search+ranking',
+    label: '/api/search?q=…',
+    hit: { cache: 1 },
+    miss: { cache: 1, embed: 1, vector: 1, sql: 1 },
+    note: 'miss: 1 embed, then vector ∥ full-text SQL; hit: 1 cache',
+  },
+  {
+    path: '/api/config',
+    label: '/api/config',
+    hit: {},
+    miss: { config: 1 },
+    note: '1 KV round trip (MGET), memoised per instance',
+  },
+  {
+    path: `/api/graph/path?to=${concept}`,
+    label: '/api/graph/path?to=…',
+    hit: { cache: 1 },
+    miss: { cache: 1, graph: 1 },
+    note: 'hit: 1 cache; miss: + 1 graph query',
+  },
+];
+
+// (e): round trips, measured on the in-process app (same handlers, no socket noise).
+step('counting store round trips per request');
+const STORES: StoreName[] = ['sql', 'cache', 'config', 'vector', 'graph', 'embed'];
+const roundTrips = [] as {
+  endpoint: string;
+  case: 'miss' | 'hit';
+  status: number;
+  onRequest: Counts;
+  background: Counts;
+  ops: string[];
+  minimum: Partial<Counts>;
+  withinMinimum: boolean;
+  note: string;
+}[];
+for (const h of HOT) {
+  counter.emptyCache();
+  resetConfigMemo();
+  for (const kind of ['miss', 'hit'] as const) {
+    await server.app.settle();
+    counter.reset();
+    const res = await server.app.fetch(new Request(`http://localhost${h.path}`));
+    await res.arrayBuffer();
+    // Cache fills run through waitUntil; with the memory cache they finish before the body is read,
+    // so they are told apart by operation (set) rather than by time.
+    const fillsSoFar = counter.fills;
+    const onRequest = { ...counter.counts, cache: counter.counts.cache - fillsSoFar };
+    await server.app.settle();
+    const ops = [...counter.ops];
+    const background = Object.fromEntries(
+      STORES.map((s) => [s, counter.counts[s] - onRequest[s]]),
+    ) as unknown as Counts;
+    const minimum = h[kind];
+    roundTrips.push({
+      endpoint: h.label,
+      case: kind,
+      status: res.status,
+      onRequest,
+      background,
+      ops,
+      minimum,
+      withinMinimum: STORES.every((s) => onRequest[s] <= (minimum[s] ?? 0)),
+      note: h.note,
+    });
+  }
+}
+
+// (c): throughput against the bare server, endpoint by endpoint, back to back.
+step(`load: ${HOT.length} endpoints x 2 servers x ${LOAD_SECONDS} s, ${CONNECTIONS} connections`);
+const captured = new Map<string, { status: number; body: Buffer; headers: Record<string, string> }>();
+for (const h of HOT) {
+  const res = await fetch(`${server.url}${h.path}`);
+  captured.set(h.path, {
+    status: res.status,
+    body: Buffer.from(await res.arrayBuffer()),
+    headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
+  });
+}
+const bare = await startBareServer(captured);
+const rssBefore = process.memoryUsage().rss;
+let rssPeak = rssBefore;
+const rssTimer = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+}, 200);
+const http: EndpointComparison[] = [];
+for (const h of HOT) {
+  const app = await load(`${server.url}${h.path}`, h.label, LOAD_SECONDS, CONNECTIONS);
+  const floor = await load(`${bare.url}${h.path}`, h.label, LOAD_SECONDS, CONNECTIONS);
+  const c = captured.get(h.path);
+  http.push({
+    endpoint: h.label,
+    status: c?.status ?? 0,
+    bytes: c?.body.byteLength ?? 0,
+    app,
+    bare: floor,
+    ratio: round(app.rps / Math.max(1, floor.rps), 2),
+  });
+  step(`  ${h.label}: ${app.rps} req/s (bare ${floor.rps})`);
+}
+clearInterval(rssTimer);
+const memory = {
+  rssBeforeLoadMiB: round(rssBefore / 2 ** 20),
+  rssPeakMiB: round(rssPeak / 2 ** 20),
+  rssAfterMiB: round(process.memoryUsage().rss / 2 ** 20),
+  note: 'one process: the app, PGlite, the bare server and autocannon',
+};
+bare.server.close();
+await server.close();
+
+// (d): the other areas' bench scripts, when present.
+step('running the other bench scripts in bench/');
+const scripts = readdirSync('bench')
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .sort();
+const others: { script: string; ok: boolean; seconds: number; result: unknown }[] = [];
+for (const script of scripts) {
+  const t = performance.now();
+  const { code, stdout, stderr } = await runScript(join('bench', script), 150_000);
+  const result = parseJsonOutput(stdout);
+  others.push({
+    script: `bench/${script}`,
+    ok: code === 0 && result !== undefined,
+    seconds: round((performance.now() - t) / 1000),
+    result: result ?? { error: (stderr || stdout).trim().split('\n').slice(-5).join('\n') },
+  });
+  step(`  bench/${script}: ${code === 0 ? 'ok' : `exit ${code}`}`);
+}
+
+const results = {
+  command: 'npm run bench',
+  date: new Date().toISOString(),
+  machine: machine(),
+  durationSeconds: round((performance.now() - started) / 1000, 0),
+  settings: { loadSecondsPerServer: LOAD_SECONDS, connections: CONNECTIONS, dataDir: '.data/bench' },
+  bundles,
+  http,
+  memory,
+  roundTrips,
+  others,
+};
+writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync('bench/results.md', renderMarkdown(results));
+if (existsSync('README.md'))
+  writeFileSync('README.md', updateReadme(readFileSync('README.md', 'utf8'), results));
+step(`wrote bench/results.md, bench/results.json and the README's benchmarks section`);
+process.exit(0);
+
+function runScript(
+  file: string,
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+/** The script's JSON: its whole stdout, or else its last line that parses. */
+function parseJsonOutput(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    for (const line of stdout.trim().split('\n').reverse()) {
+      try {
+        return JSON.parse(line);
+      } catch {
+        // not this line
+      }
+    }
+    return undefined;
+  }
+}
