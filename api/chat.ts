@@ -7,8 +7,8 @@ import { defaultRetrievalDeps } from '../lib/chat/deps.js';
 import { enforceChatRateLimit, enforceTokenBudget, limitSubject } from '../lib/chat/limits.js';
 import { retrieveContext } from '../lib/chat/retrieve.js';
 import { chatRequestSchema, LIMITS, messageText } from '../lib/chat/schema.js';
-import { chatEnabled } from '../lib/chat/switch.js';
 import { streamChatTurn } from '../lib/chat/turn.js';
+import { isEnabled } from '../lib/config/load.js';
 import { env } from '../lib/env.js';
 import { clientIp } from '../lib/http/client-ip.js';
 import { defineDocs } from '../lib/http/docs.js';
@@ -26,7 +26,9 @@ export const config = { maxDuration: 60 };
  * check run in parallel; then the model streams. Client disconnect aborts generation.
  */
 async function chat(request: Request): Promise<Response> {
-  if (!(await chatEnabled())) {
+  // One memoised config read serves both flags.
+  const [enabled, graph] = await Promise.all([isEnabled('chat.enabled'), isEnabled('chat.graphExpansion')]);
+  if (!enabled) {
     throw new ApiError('service_unavailable', 'Chat is switched off right now. Please try again later.', {
       headers: { 'retry-after': '300' },
     });
@@ -39,7 +41,7 @@ async function chat(request: Request): Promise<Response> {
   if (!owner) throw new ApiError('unauthorized', 'Could not identify the caller.');
 
   const userTurns = body.messages.filter((m) => m.role === 'user').map(messageText);
-  const retrieval = retrieveContext({ userTurns }, defaultRetrievalDeps());
+  const retrieval = retrieveContext({ userTurns }, defaultRetrievalDeps({ graph }));
   retrieval.catch(() => {}); // awaited below; this only silences the rejection if a check fails first
   const [, existingOwner] = await Promise.all([
     enforceTokenBudget(subject),

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { evaluateFlags, FLAG_NAMES } from '../lib/config/flags.js';
 import { loadConfig } from '../lib/config/load.js';
-import { adapters } from '../lib/env.js';
 import { defineDocs } from '../lib/http/docs.js';
 import { methods } from '../lib/http/handler.js';
 import { json } from '../lib/http/json.js';
 import { parseQuery } from '../lib/http/validate.js';
+import { modelInfo } from '../lib/model-info.js';
 
 /**
  * GET /api/config, on the edge runtime: site config plus flags evaluated for the caller. The caller's
@@ -23,7 +23,11 @@ const querySchema = z
 const responseSchema = z.object({
   site: z.record(z.string(), z.unknown()),
   flags: z.object(Object.fromEntries(FLAG_NAMES.map((n) => [n, z.boolean()]))),
-  models: z.object({ provider: z.enum(['local', 'openai', 'gateway']) }),
+  models: z.object({
+    provider: z.enum(['local', 'openai', 'gateway']),
+    chatModel: z.string(),
+    embeddingModel: z.string(),
+  }),
   source: z.enum(['store', 'defaults']),
 });
 
@@ -35,7 +39,7 @@ async function get(request: Request): Promise<Response> {
   const body = {
     site: loaded.site,
     flags: evaluateFlags(loaded.overrides, id),
-    models: { provider: adapters().models },
+    models: modelInfo(),
     source: loaded.source,
   };
   // Keyed by URL at the CDN: a cookie-personalised answer must stay private.
@@ -77,7 +81,7 @@ export const docs = defineDocs({
           'chat.graphExpansion': true,
           'ui.conceptGraph': false,
         },
-        models: { provider: 'local' },
+        models: { provider: 'local', chatModel: 'local-extractive-v1', embeddingModel: 'local-hash-v1-2000' },
         source: 'store',
       },
     },

@@ -1,5 +1,5 @@
-import { modelInfo } from './ai/model-info.js';
 import { adapters } from './env.js';
+import { modelInfo } from './model-info.js';
 import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
 import { getGraphStore } from './stores/graph/index.js';

@@ -8,9 +8,9 @@ import type {
   LanguageModelV4Usage,
   SharedV4Warning,
 } from '@ai-sdk/provider';
+import { LOCAL_CHAT_MODEL_ID } from '../model-info.js';
 import { estimateTokens } from './chunker.js';
 import { type GroundingDocument, parseGroundedText, type RelatedItem } from './documents.js';
-import { LOCAL_CHAT_MODEL_ID } from './model-info.js';
 import { terms } from './text-features.js';
 
 export { LOCAL_CHAT_MODEL_ID };

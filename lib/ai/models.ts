@@ -1,10 +1,10 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { createGateway, type LanguageModel } from 'ai';
 import { env } from '../env.js';
+import { DEFAULT_CHAT_MODEL, modelInfo } from '../model-info.js';
 import { LocalExtractiveModel } from './local-answerer.js';
-import { DEFAULT_CHAT_MODEL, modelInfo } from './model-info.js';
 
-export { type ModelInfo, modelInfo } from './model-info.js';
+export { type ModelInfo, modelInfo } from '../model-info.js';
 
 let override: LanguageModel | undefined;
 

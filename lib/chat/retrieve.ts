@@ -125,7 +125,12 @@ async function expandRelated(
     const out = await deps.expand({ conceptSlugs, excludeContentIds, limit });
     return { related: out.content.slice(0, limit), graph: 'ok' };
   } catch (err) {
-    log.warn('graph expansion unavailable; answering without related items', { err });
+    // GraphUnavailableError is an outage of a derived store: expected, so a warning; anything else is a bug.
+    if (err instanceof Error && err.name === 'GraphUnavailableError') {
+      log.warn('graph expansion unavailable; answering without related items', { err });
+    } else {
+      log.error('graph expansion failed; answering without related items', { err });
+    }
     return { related: [], graph: 'unavailable' };
   }
 }

@@ -5,8 +5,11 @@ import { LocalExtractiveModel, NOT_FOUND_ANSWER } from '../../lib/ai/local-answe
 import { setChatModel } from '../../lib/ai/models.js';
 import { chargeTokens } from '../../lib/chat/limits.js';
 import { SYSTEM_PROMPT } from '../../lib/chat/prompt.js';
+import { CONFIG_KEYS } from '../../lib/config/keys.js';
+import { resetConfigMemo } from '../../lib/config/load.js';
 import { resetEnv } from '../../lib/env.js';
 import { rateLimit } from '../../lib/http/rate-limit.js';
+import { type GraphStore, setGraphStore } from '../../lib/stores/graph/index.js';
 import type { TestApp } from '../helpers/app.js';
 import { createUserAndLogin } from '../helpers/auth.js';
 import { ask, citedSlugs, cookieFrom, seededApp, sourcesOf, textOf, userMessage } from './helpers.js';
@@ -84,6 +87,37 @@ describe('POST /api/chat with the local model', () => {
     });
     expect(a.text).toBe(NOT_FOUND_ANSWER);
     expect(a.sources).toEqual([]);
+  });
+
+  it('happy: graph expansion adds related reading to the answer', async () => {
+    const a = await ask(t, {
+      id: 'c-related',
+      messages: [userMessage('Why did the outbox table grow to 310 GB?')],
+      headers: { 'x-forwarded-for': freshIp() },
+    });
+    expect(a.text).toMatch(/\n\nRelated on this site: .+\.$/);
+  });
+
+  it('error: with the graph down the answer still comes, cited, without related reading', async () => {
+    const down = new Proxy(
+      {},
+      {
+        get: (_, prop) =>
+          prop === 'then' ? undefined : () => Promise.reject(new Error('connection refused')),
+      },
+    ) as GraphStore;
+    setGraphStore(down);
+    try {
+      const a = await ask(t, {
+        id: 'c-graph-down',
+        messages: [userMessage('Why did the outbox table grow to 310 GB?')],
+        headers: { 'x-forwarded-for': freshIp() },
+      });
+      expect(citedSlugs(a.message)[0]).toBe('the-outbox-that-ate-our-disk');
+      expect(a.text).not.toContain('Related on this site');
+    } finally {
+      setGraphStore(undefined);
+    }
   });
 
   it('security: a retrieved "ignore previous instructions" document changes nothing but the cited text', async () => {
@@ -401,7 +435,8 @@ describe('limits and validation', () => {
 });
 
 async function setChatFlag(enabled: boolean): Promise<void> {
-  await t.config.set('config:flags', { 'chat.enabled': enabled });
+  await t.config.set(CONFIG_KEYS.flags, { 'chat.enabled': { enabled } });
+  resetConfigMemo(); // as the flags endpoint does after a write in this instance
 }
 
 describe('client disconnect', () => {

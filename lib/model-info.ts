@@ -1,16 +1,20 @@
-import { adapters, type Env, env, type ModelProvider } from '../env.js';
-import { LOCAL_EMBEDDER_VERSION } from './local-embedder.js';
+import { adapters, type Env, env, type ModelProvider } from './env.js';
 
 /**
- * Which models serve chat and embeddings, from env alone: no provider client is imported, so the edge
- * config endpoint and the health check can name the models without bundling the AI SDK.
+ * Which models serve chat and embeddings, from env alone. Outside lib/ai on purpose: no provider
+ * client or model code is imported, so the edge config endpoint can name the models (bundle test).
  */
 
 export const LOCAL_CHAT_MODEL_ID = 'local-extractive-v1';
 /** A small, current OpenAI model; override with CHAT_MODEL. */
 export const DEFAULT_CHAT_MODEL = 'gpt-4.1-mini';
 const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
-const LOCAL_EMBEDDING_DIMENSION = 1024;
+/**
+ * The local embedder's default id (LocalHashEmbedder: version + dimension). Spelled out rather than
+ * imported, since importing the embedder would pull the AI SDK into the edge bundle; a test keeps the
+ * two equal.
+ */
+export const LOCAL_EMBEDDING_MODEL_ID = 'local-hash-v1-2000';
 
 export interface ModelInfo {
   provider: ModelProvider;
@@ -26,7 +30,7 @@ export function modelInfo(e: Env = env()): ModelInfo {
     return {
       provider,
       chatModel: LOCAL_CHAT_MODEL_ID,
-      embeddingModel: `${LOCAL_EMBEDDER_VERSION}-${LOCAL_EMBEDDING_DIMENSION}`,
+      embeddingModel: LOCAL_EMBEDDING_MODEL_ID,
     };
   }
   return {
