@@ -3,6 +3,7 @@ import { hasNoContent, seedSampleContent } from '../content/seed.js';
 import { log } from '../log.js';
 import { getConfigStore } from '../stores/config/index.js';
 import { getSql } from '../stores/sql/index.js';
+import { syncNow } from '../sync/run.js';
 
 /**
  * Prepares the stores for local use: migrations, then sample content on first run.
@@ -21,5 +22,8 @@ export async function prepareLocalStores(options: { seed?: boolean } = {}): Prom
       problems: report.problems.length + report.dangling.length,
     });
   }
-  // The first sync of the seeded content is added by the sync module.
+  // Drain the outbox (the seed's rows on first run, anything a crash left behind later): search and the
+  // graph then answer from the first request. Nothing pending is one quick query.
+  const synced = await syncNow({ sql });
+  if (synced.claimed) log.info('indexed pending changes', { entities: synced.entities, ms: synced.ms });
 }
