@@ -57,10 +57,11 @@ export function makeSnippet(text: string, stems: Set<string>, maxChars = 220): s
     }
     if (tokens[i]?.hit) hits--;
   }
-  // Start a little before the first hit, at a word boundary, when the window allows.
-  let from = bestStart;
+  // Start a little before the window's first hit (a quarter of the window), at a word boundary.
+  const firstHit = tokens.find((t) => t.start >= bestStart && t.hit)?.start ?? bestStart;
+  let from = firstHit;
   if (from > 0) {
-    const back = plain.lastIndexOf(' ', Math.max(0, from - 40));
+    const back = plain.lastIndexOf(' ', Math.max(0, from - Math.floor(maxChars / 4)));
     from = back > 0 ? back + 1 : 0;
   }
   let to = Math.min(plain.length, from + maxChars);
