@@ -4,7 +4,9 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 describe('security headers and CORS', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ env: { CORS_ORIGINS: 'https://maya.example.dev, https://preview.example.dev/' } });
+    t = await createTestApp({
+      env: { CORS_ORIGINS: 'https://maya.example.dev, https://preview.example.dev/' },
+    });
   });
   afterAll(() => t.close());
 
