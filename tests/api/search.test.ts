@@ -10,6 +10,7 @@ import type { SearchResponse } from '../../lib/search/search.js';
 import { getVectorStore, setVectorStore } from '../../lib/stores/vector/index.js';
 import { syncNow } from '../../lib/sync/run.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createUserAndLogin } from '../helpers/auth.js';
 import { faulty } from '../helpers/faults.js';
 
 let t: TestApp;
@@ -117,6 +118,23 @@ describe('GET /api/search', () => {
     const after = await search('q=compaction');
     expect(after.body.indexVersion).toBeGreaterThan(before.body.indexVersion);
     expect(after.body.results[0]?.slug).toBe('outbox-post');
+  });
+
+  it('happy: an admin write kicks a sync after the response, so search reflects it without the cron', async () => {
+    const { headers } = await createUserAndLogin(t, { role: 'admin' });
+    const created = await t.request('POST', '/api/admin/content', {
+      headers,
+      json: {
+        slug: 'kicked',
+        kind: 'post',
+        title: 'Zeppelin mooring masts',
+        body: 'Airships moored at masts.',
+      },
+    });
+    expect(created.status).toBe(201);
+    await t.settle(); // the waitUntil work: the post-write kick
+    const { body } = await search('q=zeppelin+mooring');
+    expect(body.results[0]?.slug).toBe('kicked');
   });
 
   it('error: with the vector store down, full text answers alone and says it is degraded', async () => {
