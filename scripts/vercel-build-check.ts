@@ -6,7 +6,7 @@
  *
  * It builds a staged copy in out/vercel-check/ (node_modules hard-linked), so edits made while it runs
  * cannot mix into the build. By default the staged sources are the TypeScript files transpiled to
- * JavaScript with esbuild (no bundling, same paths): @vercel/node otherwise type-checks every function
+ * JavaScript with TypeScript's transpileModule (same paths, no type-check): @vercel/node otherwise type-checks every function
  * with a fresh TypeScript language service over the whole project, which took 5-10 minutes for ~25
  * functions on this 2-core machine, and CI already runs `tsc --noEmit`. `--ts` stages the .ts sources
  * as they are (what a real deployment compiles); `--in-place` builds the repo itself. Dependencies are
@@ -14,9 +14,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
-import { listApiFunctions } from './lib/bundles.js';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { type ApiFunction, listApiFunctions } from './lib/bundles.js';
 
 const root = process.cwd();
 const inPlace = process.argv.includes('--in-place');
@@ -45,8 +45,8 @@ if (code !== 0) {
   process.exit(1);
 }
 
-const problems = checkOutput(dir);
-const fns = listApiFunctions(dir);
+const fns = listApiFunctions(root);
+const problems = checkOutput(dir, fns);
 console.log(
   `\nvercel build: ${fns.length} functions in ${buildSeconds.toFixed(0)} s ` +
     `(total ${((performance.now() - started) / 1000).toFixed(0)} s)`,
@@ -73,18 +73,22 @@ async function stage(to: string): Promise<void> {
           return false;
         },
       });
-  if (sources.length) {
-    // Same paths with .js: relative imports already say `.js`, and `export const config` stays as written.
-    await build({
-      entryPoints: sources,
-      outdir: to,
-      outbase: root,
-      bundle: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'es2022',
-      logLevel: 'warning',
+  // Same paths with .js: relative imports already say `.js`. TypeScript's own transpiler (as @vercel/node
+  // uses, minus the type-check) keeps `export const config = {...}` as written, which Vercel reads
+  // statically to pick the edge runtime.
+  for (const src of sources) {
+    const out = join(to, relative(root, src)).replace(/\.ts$/, '.js');
+    const { outputText } = ts.transpileModule(readFileSync(src, 'utf8'), {
+      fileName: src,
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+        sourceMap: false,
+      },
     });
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
   }
   if (!keepTs) {
     // vercel.json's `functions` globs name the sources; point them at the transpiled files.
@@ -131,7 +135,7 @@ interface VcConfig {
 }
 
 /** Compares `.vercel/output` with api/ and vercel.json. */
-export function checkOutput(base: string): string[] {
+export function checkOutput(base: string, fns: ApiFunction[]): string[] {
   const problems: string[] = [];
   const out = join(base, '.vercel/output');
   const vercel = JSON.parse(readFileSync(join(base, 'vercel.json'), 'utf8')) as {
@@ -139,7 +143,7 @@ export function checkOutput(base: string): string[] {
     rewrites?: { source: string; destination: string }[];
   };
   const expected = new Set<string>();
-  for (const fn of listApiFunctions(base)) {
+  for (const fn of fns) {
     const funcDir = join(out, 'functions', `${fn.rel.replace(/\.(ts|js|mjs)$/, '')}.func`);
     expected.add(funcDir);
     const configPath = join(funcDir, '.vc-config.json');
@@ -147,6 +151,8 @@ export function checkOutput(base: string): string[] {
       problems.push(`${fn.rel}: no function in .vercel/output (${configPath} missing)`);
       continue;
     }
+    if (existsSync(join(funcDir, 'node_modules/@electric-sql')))
+      problems.push(`${fn.rel}: ships the embedded-only PGlite (vercel.json excludeFiles should drop it)`);
     const vc = JSON.parse(readFileSync(configPath, 'utf8')) as VcConfig;
     const want = fn.runtime === 'edge' ? 'edge' : 'nodejs24.x';
     if (vc.runtime !== want) problems.push(`${fn.rel}: runtime ${vc.runtime ?? '(none)'}, declared ${want}`);
