@@ -128,7 +128,9 @@ describe('fuzz: every route rejects bad input cleanly', () => {
   let memberHeaders: Record<string, string>;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { REQUEST_TIMEOUT_MS: '5000' } });
+    t = await createTestApp({
+      env: { REQUEST_TIMEOUT_MS: '5000', CRON_SECRET: 'fuzz-cron-secret-0123456789' },
+    });
     adminHeaders = (await createUserAndLogin(t, { role: 'admin' })).headers;
     memberHeaders = (await createUserAndLogin(t, { role: 'member' })).headers;
   });
@@ -151,7 +153,7 @@ describe('fuzz: every route rejects bad input cleanly', () => {
         async (route, method, segments, query, body, who, contentType, ifMatch) => {
           let i = 0;
           const path = route.pattern.replace(/\[(?:\.\.\.)?\w+\]/g, () =>
-            encodeURIComponent(segments[i++] ?? 'x'),
+            encodeURIComponent(wellFormed(segments[i++] ?? 'x')),
           );
           const qs = new URLSearchParams(query).toString();
           const headers: Record<string, string> = {
@@ -185,3 +187,8 @@ describe('fuzz: every route rejects bad input cleanly', () => {
     );
   }, 240_000);
 });
+
+/** Replaces lone surrogates (which URL encoding rejects) with U+FFFD, as browsers do. */
+function wellFormed(s: string): string {
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}

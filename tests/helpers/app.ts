@@ -33,7 +33,9 @@ export interface RequestOptions {
 export async function createTestApp(
   options: { sql?: SqlStore; cache?: Cache; config?: ConfigStore; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
-  for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
+  // A generous deadline by default: tests share two cores, and PGlite serialises every query.
+  const testEnv = { REQUEST_TIMEOUT_MS: '30000', ...options.env };
+  for (const [k, v] of Object.entries(testEnv)) process.env[k] = v;
   resetEnv();
   const sql = options.sql ?? (await createPglite());
   const cache = options.cache ?? new MemoryCache();
@@ -71,7 +73,7 @@ export async function createTestApp(
       setSql(undefined);
       setCache(undefined);
       setConfigStore(undefined);
-      for (const k of Object.keys(options.env ?? {})) delete process.env[k];
+      for (const k of Object.keys(testEnv)) delete process.env[k];
       resetEnv();
     },
   };
