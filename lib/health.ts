@@ -1,4 +1,4 @@
-import { adapters } from './env.js';
+import { adapters, env } from './env.js';
 import { modelInfo } from './model-info.js';
 import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
@@ -34,8 +34,19 @@ export function storeChecks(): HealthCheck[] {
   ];
 }
 
+/**
+ * How long a ping may take: 1.5 s, but at most half the request deadline, so a hung store is reported
+ * down by name instead of the whole health request running into the deadline.
+ */
+export function healthTimeoutMs(): number {
+  return Math.min(1500, Math.floor(env().REQUEST_TIMEOUT_MS / 2));
+}
+
 /** Pings every check in parallel, each bounded by `timeoutMs`; never throws. */
-export async function measureHealth(checks: HealthCheck[], timeoutMs = 1500): Promise<StoreHealth[]> {
+export async function measureHealth(
+  checks: HealthCheck[],
+  timeoutMs = healthTimeoutMs(),
+): Promise<StoreHealth[]> {
   return Promise.all(
     checks.map(async (c) => {
       const start = performance.now();

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { requireUser } from '../../lib/auth/guard.js';
+import { timebox } from '../../lib/cache/timebox.js';
 import { FLAG_NAMES, FLAGS, flagOverridesSchema, flagStates, readOverrides } from '../../lib/config/flags.js';
 import { CONFIG_KEYS } from '../../lib/config/keys.js';
 import { resetConfigMemo } from '../../lib/config/load.js';
@@ -42,7 +43,16 @@ function view(overrides: ReturnType<typeof readOverrides>) {
 
 async function list(request: Request): Promise<Response> {
   await requireUser(request, { role: 'admin' });
-  const [stored] = await (await getConfigStore()).getMany([CONFIG_KEYS.flags]);
+  let stored: unknown;
+  try {
+    [stored] = await timebox((async () => (await getConfigStore()).getMany([CONFIG_KEYS.flags]))(), 1000);
+  } catch (err) {
+    // The admin must see what is stored, not defaults that may differ from it: 503, not a guess.
+    log.error('config store read failed', { err });
+    throw new ApiError('service_unavailable', 'The config store is unavailable; flags cannot be read.', {
+      headers: { 'retry-after': '10' },
+    });
+  }
   return json(view(readOverrides(stored)), { headers: { 'cache-control': 'private, no-store' } });
 }
 
@@ -51,7 +61,7 @@ async function put(request: Request): Promise<Response> {
   const { flags } = await parseJson(request, putBodySchema);
   const store = await getConfigStore();
   try {
-    await store.set(CONFIG_KEYS.flags, flags);
+    await timebox(store.set(CONFIG_KEYS.flags, flags), 1000);
   } catch (err) {
     log.error('config store write failed', { err });
     throw new ApiError('service_unavailable', 'The config store is unavailable; flags were not changed.', {
@@ -75,7 +85,7 @@ export const docs = defineDocs({
     tags: ['admin'],
     auth: 'admin',
     response: responseSchema,
-    errors: ['unauthorized', 'forbidden'],
+    errors: ['unauthorized', 'forbidden', 'service_unavailable'],
     example: {
       request: 'GET /api/admin/flags',
       response: {

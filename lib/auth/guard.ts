@@ -1,3 +1,4 @@
+import { timebox } from '../cache/timebox.js';
 import { ApiError } from '../http/errors.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
@@ -10,6 +11,9 @@ export type { SessionUser } from './types.js';
  * Auth guards for handlers. One cache round trip per request (memoised per Request object, so calling
  * both guards, or one twice, costs one lookup). No SQL: the session record holds the user.
  */
+
+/** Budget for the session lookup; a cache slower than this counts as down. */
+const SESSION_LOOKUP_TIMEOUT_MS = 500;
 
 const RANK: Record<Role, number> = { member: 1, admin: 2 };
 const resolved = new WeakMap<Request, Promise<SessionUser | null>>();
@@ -60,6 +64,10 @@ function resolve(request: Request): Promise<SessionUser | null> {
 async function lookup(request: Request): Promise<SessionUser | null> {
   const token = sessionTokenFrom(request);
   if (!token) return null;
-  const session = await readSession({ cache: await getCache(), token });
+  // Time-boxed: a slow cache must not hold the request until its deadline (503 or anonymous at once).
+  const session = await timebox(
+    (async () => readSession({ cache: await getCache(), token }))(),
+    SESSION_LOOKUP_TIMEOUT_MS,
+  );
   return session?.user ?? null;
 }

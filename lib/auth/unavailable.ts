@@ -1,10 +1,18 @@
+import { timebox } from '../cache/timebox.js';
 import { ApiError } from '../http/errors.js';
 import { log } from '../log.js';
 
+const SESSION_STORE_TIMEOUT_MS = 1000;
+
 /** Runs a session-store operation; a store failure becomes 503 (logged), never a 500 or a silent success. */
-export async function sessionStoreCall<T>(what: string, run: () => Promise<T>): Promise<T> {
+export async function sessionStoreCall<T>(
+  what: string,
+  run: () => Promise<T>,
+  timeoutMs = SESSION_STORE_TIMEOUT_MS,
+): Promise<T> {
   try {
-    return await run();
+    // Time-boxed, so a slow cache answers 503 at once instead of at the request deadline.
+    return await timebox(run(), timeoutMs);
   } catch (err) {
     if (err instanceof ApiError) throw err;
     log.error(`session store unavailable: ${what}`, { err });

@@ -1,3 +1,5 @@
+import { timebox } from '../cache/timebox.js';
+import { env } from '../env.js';
 import { getGraphStore } from '../stores/graph/index.js';
 import type { GraphStore } from '../stores/graph/types.js';
 
@@ -14,6 +16,11 @@ export class GraphUnavailableError extends Error {
   }
 }
 
+/** A graph read's budget: 3 s, but at most a third of the request deadline. */
+export function graphBudgetMs(): number {
+  return Math.min(3000, Math.floor(env().REQUEST_TIMEOUT_MS / 3));
+}
+
 /**
  * Runs work against the process's graph store; anything the store throws becomes GraphUnavailableError
  * (the store is a derived projection: its failures are outages, never client errors).
@@ -26,7 +33,8 @@ export async function withGraph<T>(work: (store: GraphStore) => Promise<T>): Pro
     throw new GraphUnavailableError(err);
   }
   try {
-    return await work(store);
+    // Time-boxed: a graph that hangs is unavailable (503, or chat without expansion), not a hung request.
+    return await timebox(work(store), graphBudgetMs());
   } catch (err) {
     throw err instanceof GraphUnavailableError ? err : new GraphUnavailableError(err);
   }

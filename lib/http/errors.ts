@@ -53,15 +53,61 @@ export function issuesFromZod(error: z.ZodError): FieldIssue[] {
 }
 
 /**
+ * Error codes meaning "the store could not be reached or refused to work", not "the query was wrong":
+ * socket and DNS failures (Node, undici), PostgreSQL connection exceptions (class 08), shutdown and
+ * too-many-connections, Neo4j's ServiceUnavailable/SessionExpired.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'ServiceUnavailable',
+  'SessionExpired',
+]);
+/** node-postgres reports pool and connection timeouts by message only. */
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated/i;
+
+/** True when `err` (or an error in its cause chain) says a store is unreachable or unavailable. */
+export function isStoreUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (err instanceof Error && UNAVAILABLE_MESSAGE.test(err.message)) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
+  return isStoreUnavailable((err as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
  * Any thrown value to a JSON error response: ours keep their code; zod errors are 400 with field
- * paths; anything else is logged and answered as a generic 500 with no internals.
+ * paths; a store outage is 503; anything else is logged and answered as a generic 500 with no internals.
  */
 export function toErrorResponse(err: unknown, requestId?: string): Response {
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
   else if (err instanceof z.ZodError)
     apiError = new ApiError('validation_failed', 'The request is not valid.', { issues: issuesFromZod(err) });
-  else {
+  else if (isStoreUnavailable(err)) {
+    // A store that cannot be reached is an outage the client can retry, not a bug: 503, never 500.
+    log.warn('store unavailable', { requestId, err });
+    apiError = new ApiError(
+      'service_unavailable',
+      'A service this request needs is unavailable. Please retry.',
+      {
+        headers: { 'retry-after': '5' },
+      },
+    );
+  } else {
     log.error('unhandled error', { requestId, err });
     apiError = new ApiError('internal_error', 'Something went wrong on our side. Please try again.');
   }

@@ -1,3 +1,4 @@
+import { timebox } from '../cache/timebox.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
 import type { Cache } from '../stores/cache/types.js';
@@ -14,6 +15,8 @@ import { ApiError } from './errors.js';
  * `'closed'` answers 503, for endpoints where an unlimited caller is the danger (login, register).
  */
 
+const RATE_LIMIT_TIMEOUT_MS = 500;
+
 export interface RateLimitOptions {
   /** What is limited, e.g. `login:ip:203.0.113.7`. Namespaced under `rl:` in the store. */
   key: string;
@@ -23,6 +26,8 @@ export interface RateLimitOptions {
   /** Cost of this request (default 1), e.g. tokens used. */
   cost?: number;
   onCacheError?: 'open' | 'closed';
+  /** Budget for the cache round trip (default 500 ms); past it the cache counts as down. */
+  timeoutMs?: number;
   /** Defaults to the process's cache store. */
   cache?: Cache;
   now?: () => number;
@@ -50,10 +55,11 @@ export async function rateLimit(options: RateLimitOptions): Promise<RateLimitRes
   try {
     const cache = options.cache ?? (await getCache());
     // Expire a second after the window ends: the key never dies while its window is live.
-    count = await cache.incr(`rl:${options.key}:${window}`, {
-      ttlSeconds: resetSeconds + 1,
-      by: options.cost ?? 1,
-    });
+    // Time-boxed: a slow cache is a down cache here (fail open or closed), never a request that hangs.
+    count = await timebox(
+      cache.incr(`rl:${options.key}:${window}`, { ttlSeconds: resetSeconds + 1, by: options.cost ?? 1 }),
+      options.timeoutMs ?? RATE_LIMIT_TIMEOUT_MS,
+    );
   } catch (err) {
     if (options.onCacheError === 'closed') {
       log.error('rate limiter unavailable; refusing (fail closed)', { key: options.key, err });

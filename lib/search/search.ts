@@ -1,5 +1,7 @@
 import type { ContentKind } from '../../db/schema.js';
 import { type Embedder, getEmbedder } from '../ai/embedder.js';
+import { timebox } from '../cache/timebox.js';
+import { env } from '../env.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
 import { type Db, getSql } from '../stores/sql/index.js';
@@ -95,15 +97,19 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
   };
   const [lexical, vector] = await Promise.allSettled([
     sqlOf().then((db) => searchLexical({ db, q, kinds: input.kinds, concept: input.concept, topK: depth })),
-    (async () => {
-      const [embedder, vectors] = await Promise.all([
-        (deps.embedder ?? getEmbedder)(),
-        (deps.vectors ?? getVectorStore)(),
-      ]);
-      const [values] = await embedder.embed([q]);
-      if (!values) throw new Error('the embedder returned no vector');
-      return vectors.query(values, { topK: depth, filter });
-    })(),
+    // Time-boxed: a vector store (or embedder) that hangs degrades to full text like one that is down.
+    timebox(
+      (async () => {
+        const [embedder, vectors] = await Promise.all([
+          (deps.embedder ?? getEmbedder)(),
+          (deps.vectors ?? getVectorStore)(),
+        ]);
+        const [values] = await embedder.embed([q]);
+        if (!values) throw new Error('the embedder returned no vector');
+        return vectors.query(values, { topK: depth, filter });
+      })(),
+      vectorBudgetMs(),
+    ),
   ]);
   if (lexical.status === 'rejected' && vector.status === 'rejected') {
     log.error('search failed on both sides', { lexical: lexical.reason, vector: vector.reason });
@@ -136,6 +142,11 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
     );
   }
   return response;
+}
+
+/** The vector side's budget: 3 s, but at most a third of the request deadline (full text needs the rest). */
+function vectorBudgetMs(): number {
+  return Math.min(3000, Math.floor(env().REQUEST_TIMEOUT_MS / 3));
 }
 
 export class SearchUnavailableError extends Error {

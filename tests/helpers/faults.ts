@@ -14,18 +14,35 @@ export function faulty<T extends object>(store: T, mode: FaultMode, options: { d
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || prop === 'constructor' || prop === 'close') return value;
       if (mode === 'down') {
-        return () => Promise.reject(new Error(`injected fault: ${String(prop)} failed (store down)`));
+        return () =>
+          awaitable(Promise.reject(new Error(`injected fault: ${String(prop)} failed (store down)`)));
       }
       return (...args: unknown[]) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(() => {
-            Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args)).then(
-              resolve,
-              reject,
-            );
-          }, delayMs);
-          timer.unref?.();
-        });
+        awaitable(
+          new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+              Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args)).then(
+                resolve,
+                reject,
+              );
+            }, delayMs);
+            timer.unref?.();
+          }),
+        );
+    },
+  });
+}
+
+/**
+ * A result callers may `await` or `for await` (methods such as `listIds()` return async iterables): a
+ * faulted iterator fails or stalls on its first step, as a real one would, instead of `for await`
+ * throwing a TypeError and leaving the rejected promise unhandled.
+ */
+function awaitable(promise: Promise<unknown>): Promise<unknown> & AsyncIterable<unknown> {
+  promise.catch(() => {}); // awaited or iterated by the caller; never an unhandled rejection
+  return Object.assign(promise, {
+    async *[Symbol.asyncIterator]() {
+      yield* (await promise) as AsyncIterable<unknown>;
     },
   });
 }
