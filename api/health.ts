@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { measureHealth, storeChecks } from '../lib/health.js';
+import { measureHealth, storeChecks, storeHealthSchema } from '../lib/health.js';
 import { defineDocs } from '../lib/http/docs.js';
 import { methods } from '../lib/http/handler.js';
 import { json } from '../lib/http/json.js';
@@ -23,14 +23,6 @@ async function health(): Promise<Response> {
 
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: health });
 
-const storeHealth = z.object({
-  store: z.string(),
-  adapter: z.string(),
-  status: z.enum(['up', 'down']),
-  latencyMs: z.number(),
-  error: z.string().optional(),
-});
-
 export const docs = defineDocs({
   GET: {
     summary: 'Health of every store',
@@ -40,7 +32,7 @@ export const docs = defineDocs({
     response: z.looseObject({
       status: z.enum(['ok', 'degraded', 'down']),
       down: z.array(z.string()),
-      stores: z.array(storeHealth),
+      stores: z.array(storeHealthSchema),
     }),
     example: {
       request: 'GET /api/health',

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { adapters, env } from './env.js';
 import { modelInfo } from './model-info.js';
 import { getCache } from './stores/cache/index.js';
@@ -90,3 +91,12 @@ function modelsCheck(): HealthCheck {
     ping: async () => {},
   };
 }
+
+/** The response shape of one store's health, shared by /api/health and /api/admin/status docs. */
+export const storeHealthSchema = z.object({
+  store: z.string(),
+  adapter: z.string(),
+  status: z.enum(['up', 'down']),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+});

@@ -5,11 +5,11 @@
  *   references are reported and skipped; the exit code is 0 unless the stores fail (2 for bad usage).
  */
 import { migrate } from '../db/migrate.js';
-import { progressReporter } from '../lib/content/import/progress.js';
 import { printImportReport } from '../lib/content/import/report.js';
 import { importBundle } from '../lib/content/import/run.js';
 import { readSource } from '../lib/content/import/sources.js';
 import { getSql } from '../lib/stores/sql/index.js';
+import { createProgress } from './lib/progress.js';
 
 async function main(): Promise<number> {
   const path = process.argv.slice(2).find((a) => !a.startsWith('-'));
@@ -21,8 +21,8 @@ async function main(): Promise<number> {
   const sql = await getSql();
   try {
     await migrate(sql);
-    const bar = progressReporter('import');
-    const report = await importBundle({ sql, bundle, actor: 'cli:import', progress: bar.progress });
+    const bar = createProgress('import');
+    const report = await importBundle({ sql, bundle, actor: 'cli:import', progress: bar.update });
     bar.stop();
     printImportReport(report, process.stdout);
     return 0;

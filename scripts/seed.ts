@@ -1,17 +1,17 @@
 /** npm run seed: migrates, then imports the sample content in db/seed (idempotent). */
 import { migrate } from '../db/migrate.js';
-import { progressReporter } from '../lib/content/import/progress.js';
 import { printImportReport } from '../lib/content/import/report.js';
 import { seedSampleContent } from '../lib/content/seed.js';
 import { getConfigStore } from '../lib/stores/config/index.js';
 import { getSql } from '../lib/stores/sql/index.js';
+import { createProgress } from './lib/progress.js';
 
 async function main(): Promise<void> {
   const sql = await getSql();
   try {
     await migrate(sql);
-    const bar = progressReporter('seed');
-    const report = await seedSampleContent({ sql, config: await getConfigStore(), progress: bar.progress });
+    const bar = createProgress('seed');
+    const report = await seedSampleContent({ sql, config: await getConfigStore(), progress: bar.update });
     bar.stop();
     printImportReport(report, process.stdout);
   } finally {

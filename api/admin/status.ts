@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireUser } from '../../lib/auth/guard.js';
 import { getOutboxReport } from '../../lib/content/admin-status.js';
-import { measureHealth, storeChecks } from '../../lib/health.js';
+import { measureHealth, storeChecks, storeHealthSchema } from '../../lib/health.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { methods } from '../../lib/http/handler.js';
 import { json } from '../../lib/http/json.js';
@@ -36,15 +36,7 @@ const responseSchema = z.object({
       }),
     ),
   }),
-  stores: z.array(
-    z.object({
-      store: z.string(),
-      adapter: z.string(),
-      status: z.enum(['up', 'down']),
-      latencyMs: z.number(),
-      error: z.string().optional(),
-    }),
-  ),
+  stores: z.array(storeHealthSchema),
 });
 
 export const docs = defineDocs({
