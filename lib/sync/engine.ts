@@ -1,6 +1,7 @@
 import { sql as sqlTag } from 'drizzle-orm';
 import { log } from '../log.js';
 import { queryRows, type SqlStore } from '../stores/sql/index.js';
+import { isStoreUnavailable } from '../stores/unavailable.js';
 import {
   type ClaimedRow,
   claimOutbox,
@@ -165,10 +166,11 @@ async function applyIsolated(
     );
     return;
   } catch (err) {
-    if (groups.length === 1) {
-      const g = groups[0];
-      if (g) failed.set(g.key, describe(projector, err));
-      log.warn('sync projector failed', { projector: projector.name, entity: g?.key, err });
+    // An unreachable store fails every entity alike: retrying one by one would only multiply the
+    // connect timeouts (a batch of 50 against a down Neo4j would take a minute), so back them all off.
+    if (groups.length === 1 || isStoreUnavailable(err)) {
+      for (const g of groups) failed.set(g.key, describe(projector, err));
+      log.warn('sync projector failed', { projector: projector.name, entities: groups.length, err });
       return;
     }
   }
