@@ -11,7 +11,8 @@ import { MemoryConfigStore } from '../../lib/stores/config/memory.js';
 import { queryRows, type SqlStore } from '../../lib/stores/sql/index.js';
 import { createPglite } from '../helpers/sql.js';
 
-const METACADEMY = '/work/shared/data/metacademy/metacademy.json';
+// ../shared sits beside the repo (locally and in CI); read at run time, never copied in.
+const METACADEMY = join(process.cwd(), '../shared/data/metacademy/metacademy.json');
 
 async function counts(store: SqlStore) {
   const rows = await queryRows<Record<string, number>>(
