@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { readBody, send } from './http.js';
 
 export interface UpstashStandin {
   /** Base URL to give `@upstash/redis` as `url`. */
@@ -124,18 +125,4 @@ function encodeResult(value: unknown, base64: boolean): unknown {
     return !base64 || value === 'OK' ? value : Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map((v) => encodeResult(v, base64));
   return value ?? null;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
