@@ -17,7 +17,7 @@ import { type BundleFigure, measureBundles } from './lib/bundles.js';
 import { type Counts, installCounters, type StoreName } from './lib/counting.js';
 import { type EndpointComparison, load, startBareServer } from './lib/http.js';
 import { machine, round } from './lib/machine.js';
-import { renderMarkdown, updateReadme } from './lib/report.js';
+import { type BenchResults, renderMarkdown, updateReadme } from './lib/report.js';
 
 configureLog({ level: 'silent' });
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -89,17 +89,7 @@ const HOT: { path: string; label: string; hit: Partial<Counts>; miss: Partial<Co
 // (e): round trips, measured on the in-process app (same handlers, no socket noise).
 step('counting store round trips per request');
 const STORES: StoreName[] = ['sql', 'cache', 'config', 'vector', 'graph', 'embed'];
-const roundTrips = [] as {
-  endpoint: string;
-  case: 'miss' | 'hit';
-  status: number;
-  onRequest: Counts;
-  background: Counts;
-  ops: string[];
-  minimum: Partial<Counts>;
-  withinMinimum: boolean;
-  note: string;
-}[];
+const roundTrips: BenchResults['roundTrips'] = [];
 for (const h of HOT) {
   counter.emptyCache();
   resetConfigMemo();

@@ -22,3 +22,12 @@ export function timebox<T>(promise: Promise<T>, ms: number): Promise<T> {
   promise.catch(() => {}); // a late rejection after the timeout must not go unhandled
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Resolves to `fallback` if `work` fails or outlasts `ms`: for optional dependencies (cache, vectors). */
+export async function timeboxed<T>(work: () => Promise<T>, ms: number, fallback: T): Promise<T> {
+  try {
+    return await timebox(Promise.resolve().then(work), ms);
+  } catch {
+    return fallback;
+  }
+}

@@ -1,6 +1,6 @@
 import type { ContentKind } from '../../db/schema.js';
 import { type Embedder, getEmbedder } from '../ai/embedder.js';
-import { timebox } from '../cache/timebox.js';
+import { timebox, timeboxed } from '../cache/timebox.js';
 import { env } from '../env.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
@@ -10,7 +10,6 @@ import type { VectorMatch, VectorStore } from '../stores/vector/types.js';
 import { fuse, type RankedList } from './fuse.js';
 import { type LexicalHit, searchLexical } from './lexical.js';
 import { makeSnippet, queryStems } from './snippet.js';
-import { timeboxed } from './timebox.js';
 import { currentIndexVersion } from './version.js';
 
 export interface SearchInput {
@@ -162,17 +161,8 @@ function cacheKey(version: number, input: SearchInput): string {
   return `search:v${version}:${JSON.stringify([q, kinds, input.concept ?? '', input.limit, input.offset ?? 0])}`;
 }
 
-interface Candidate {
-  contentId: string;
-  chunkId: string;
-  kind: ContentKind;
-  slug: string;
-  title: string;
-  heading: string;
-  text: string;
-  url: string | null;
-  concepts: string[];
-}
+/** A hit from either side, before fusion: what a result needs. */
+type Candidate = Omit<LexicalHit, 'score'>;
 
 /** Groups each side by content (best chunk), fuses the two rankings, builds snippets. */
 export function rankResults(q: string, lexHits: LexicalHit[], vecHits: VectorMatch[]): SearchResult[] {

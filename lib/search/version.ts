@@ -1,8 +1,8 @@
+import { timeboxed } from '../cache/timebox.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
 import type { Db } from '../stores/sql/index.js';
 import { getIndexVersion } from '../sync/state.js';
-import { timeboxed } from './timebox.js';
 
 /** Cache key holding the search index version (the truth is in SQL app_state). */
 export const VERSION_CACHE_KEY = 'search:index-version';
