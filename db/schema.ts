@@ -30,6 +30,9 @@ const timestamps = {
 
 export const CONTENT_KINDS = ['project', 'post', 'course', 'lesson', 'page'] as const;
 export type ContentKind = (typeof CONTENT_KINDS)[number];
+/** What a search document is: a content item of some kind, or a concept. */
+export const DOCUMENT_KINDS = [...CONTENT_KINDS, 'concept'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 export const ROLES = ['member', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -172,33 +175,60 @@ export const conceptRelated = pgTable(
 );
 
 /**
- * Chunks of content bodies, written by the sync job. Id is `<contentId>:<position>`, the same id the
- * vector store uses. `tsv` feeds full-text search.
+ * Search documents: the chunks of content items and concepts, written by the sync job's text projector
+ * from SQL alone. Id is `<contentId|conceptId>:<position>`, the same id the vector store uses. Position 0
+ * is an item's lead chunk (title, summary, tags and the prose before the first heading), so every item
+ * is findable whatever its body; a concept is one chunk (title, summary, learning goals).
+ * `tsv` holds the fields with their own weight labels (A title, B heading path, C summary and tags,
+ * D text), which the fielded BM25 in lib/search/lexical.ts weighs separately. `embedded_hash` is the
+ * vector projector's progress: the hash it last embedded, so a chunk is embedded only when it changed.
  */
 export const chunks = pgTable(
   'chunks',
   {
     id: text('id').primaryKey(),
-    contentId: uuid('content_id')
-      .notNull()
-      .references(() => content.id, { onDelete: 'cascade' }),
+    contentId: uuid('content_id').references(() => content.id, { onDelete: 'cascade' }),
+    conceptId: uuid('concept_id').references(() => concepts.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
+    /** The item's title (every chunk of it carries it as a field). */
+    title: text('title').notNull().default(''),
     /** Heading path, e.g. "Indexes > Partial indexes". */
     heading: text('heading').notNull().default(''),
+    /** The item's summary (lead chunk only). */
+    summary: text('summary').notNull().default(''),
+    /** The item's tags, space-separated (lead chunk only). */
+    tags: text('tags').notNull().default(''),
+    /** Plain text of the chunk (Markdown parsed; code kept as fenced code). */
     text: text('text').notNull(),
-    /** SHA-256 of what is embedded (title, heading and text): unchanged hash, no re-embed. */
+    /** SHA-256 of what is embedded plus the result metadata: unchanged hash, no re-embed. */
     hash: text('hash').notNull(),
+    /** The hash the vector projector last embedded (null: not yet). */
+    embeddedHash: text('embedded_hash'),
     tokenCount: integer('token_count').notNull().default(0),
     tsv: tsvector('tsv').generatedAlwaysAs(
-      sql`setweight(to_tsvector('english', coalesce(heading, '')), 'A') || setweight(to_tsvector('english', text), 'B')`,
+      sql`setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', heading), 'B') || setweight(to_tsvector('english', summary || ' ' || tags), 'C') || setweight(to_tsvector('english', text), 'D')`,
     ),
     ...timestamps,
   },
   (t) => [
     uniqueIndex('chunks_content_position_key').on(t.contentId, t.position),
+    uniqueIndex('chunks_concept_position_key').on(t.conceptId, t.position),
     index('chunks_tsv_idx').using('gin', t.tsv),
+    index('chunks_unembedded_idx').on(t.id).where(sql`embedded_hash IS DISTINCT FROM hash`),
+    check('chunks_one_owner', sql`(${t.contentId} IS NULL) <> (${t.conceptId} IS NULL)`),
   ],
 );
+
+/**
+ * Chunk ids the text projector removed whose vectors the vector projector has not deleted yet: its
+ * queue of deletions, so a shrinking document never leaves stale vectors behind.
+ */
+export const chunkTombstones = pgTable('chunk_tombstones', {
+  id: text('id').primaryKey(),
+  /** The content or concept the chunk belonged to. */
+  ownerId: text('owner_id').notNull(),
+  createdAt: timestamps.createdAt,
+});
 
 /** Embedded graph store: nodes keyed by label and natural key (a slug). */
 export const graphNodes = pgTable(
@@ -276,6 +306,12 @@ export const outbox = pgTable(
     entityId: text('entity_id').notNull(),
     op: text('op', { enum: ['upsert', 'delete'] }).notNull(),
     version: integer('version').notNull(),
+    /**
+     * The projection this row is for (`text`, `vectors`, `graph`), or null for a domain event as a
+     * write recorded it: the sync engine fans each such event out into one row per projector, so every
+     * projection claims, fails, backs off and dead-letters on its own.
+     */
+    projector: text('projector'),
     status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),

@@ -9,12 +9,14 @@ import type { RawBundle } from '../lib/content/import/sources.js';
 import { readCollection, trecLine } from '../lib/eval/beir.js';
 import { evaluate, type Judgements } from '../lib/eval/metrics.js';
 import { configureLog } from '../lib/log.js';
-import { searchContent } from '../lib/search/search.js';
+import { DEFAULT_LEXICAL, type LexicalParams, PROXIMITY, RM3 } from '../lib/search/lexical.js';
+import { type FusionProfile, LOCAL_FUSION, searchContent } from '../lib/search/search.js';
 import { setCache } from '../lib/stores/cache/index.js';
 import { MemoryCache } from '../lib/stores/cache/memory.js';
 import { setSql } from '../lib/stores/sql/index.js';
 import { openPglite } from '../lib/stores/sql/pglite.js';
 import { getVectorStore, setVectorStore } from '../lib/stores/vector/index.js';
+import { defaultProjectors } from '../lib/sync/projectors.js';
 import { syncNow } from '../lib/sync/run.js';
 import { createProgress } from './lib/progress.js';
 
@@ -33,13 +35,43 @@ const { values } = parseArgs({
     tag: { type: 'string', default: 'polyfolio' },
     /** Evaluate only the first N judged queries (a quick look while tuning). */
     queries: { type: 'string' },
+    /** `tune` (even positions of the judged queries), `test` (odd: held back) or `all` (default). */
+    split: { type: 'string', default: 'all' },
+    /** Configurations to compare (comma-separated names of CONFIGS below), default: the shipped one. */
+    configs: { type: 'string' },
+    /** JSON of extra lexical parameters to try as a configuration named `custom` (tuning). */
+    params: { type: 'string' },
+    /** JSON fusion profile override for `custom`. */
+    fusion: { type: 'string' },
+    /** Skip the vector index (full-text configurations only: much faster). */
+    'lexical-only': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 if (!values.dataset) {
-  process.stderr.write('usage: npm run eval -- --dataset <dir> [--run <file>] [--tag name]\n');
+  process.stderr.write(
+    'usage: npm run eval -- --dataset <dir> [--split all|tune|test] [--configs a,b] [--run <file>] [--tag name]\n',
+  );
   process.exit(2);
 }
+
+/** The configurations `--configs` can name, side by side in the report. */
+const CONFIGS: Record<string, { lexical?: LexicalParams; fusion?: FusionProfile; lexicalOnly?: boolean }> = {
+  /** Plain BM25 over the body alone: every field weighted like body text. */
+  bm25: {
+    lexical: { ...DEFAULT_LEXICAL, weights: { title: 1, heading: 1, meta: 1, body: 1 } },
+    lexicalOnly: true,
+  },
+  /** The fielded BM25 alone (no vectors). */
+  bm25f: { lexical: DEFAULT_LEXICAL, lexicalOnly: true },
+  'bm25f+rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3 }, lexicalOnly: true },
+  'bm25f+prox': { lexical: { ...DEFAULT_LEXICAL, proximity: PROXIMITY }, lexicalOnly: true },
+  'bm25f+rm3+prox': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3, proximity: PROXIMITY }, lexicalOnly: true },
+  /** Hybrid at equal weight (the previous default). */
+  'hybrid-equal': { fusion: { ...LOCAL_FUSION, vectorWeight: 1, minSimilarity: 0.05 } },
+  /** What search ships with (SEARCH_DEFAULTS + the embedder's fusion profile). */
+  shipped: {},
+};
 
 configureLog({ level: 'error', sink: (line) => process.stderr.write(`${line}\n`) });
 const started = performance.now();
@@ -72,48 +104,95 @@ try {
   if (report.problems.length) process.stderr.write(`import problems: ${report.problems.length}\n`);
   const indexStarted = performance.now();
   const syncBar = createProgress('index');
-  const sync = await syncNow({ sql: store, batchSize: 200, progress: syncBar.update });
+  const projectors = values['lexical-only']
+    ? defaultProjectors().filter((p) => p.name === 'text')
+    : defaultProjectors().filter((p) => p.name !== 'graph');
+  const sync = await syncNow({ sql: store, batchSize: 200, progress: syncBar.update, projectors });
   syncBar.stop();
   const indexMs = performance.now() - indexStarted;
 
   const judged = collection.queries.filter((q) => (collection.qrels.get(q.id)?.size ?? 0) > 0);
-  const queries = values.queries ? judged.slice(0, Number(values.queries)) : judged;
-  const runs: { ranked: string[]; judged: Judgements }[] = [];
-  const lines: string[] = [];
-  const searchBar = createProgress('search');
-  const searchStarted = performance.now();
-  let degraded = 0;
-  for (const [i, q] of queries.entries()) {
-    const res = await searchContent({ q: q.text.slice(0, 500), limit: 100 }, { noCache: true });
-    if (res.degraded) degraded++;
-    const ranked = res.results.map((r) => slugToDoc.get(r.slug) ?? r.slug);
-    runs.push({ ranked, judged: collection.qrels.get(q.id) ?? new Map() });
-    res.results.forEach((r, rank) => {
-      lines.push(
-        trecLine(q.id, slugToDoc.get(r.slug) ?? r.slug, rank + 1, r.score, values.tag ?? 'polyfolio'),
-      );
-    });
-    searchBar.update(i + 1, queries.length);
-  }
-  searchBar.stop();
-  const searchMs = performance.now() - searchStarted;
-  if (values.run) writeFileSync(values.run, `${lines.join('\n')}\n`);
-  const metrics = evaluate(runs);
-  process.stdout.write(
-    `${JSON.stringify({
-      dataset: values.dataset,
-      queries: queries.length,
-      docs: collection.docs.length,
-      ...metrics,
-      embedder: embedder.id,
-      vectors: vectors.name,
-      degraded,
-      chunks: (sync.projectors.vectors?.chunksEmbedded ?? 0) + (sync.projectors.vectors?.chunksSkipped ?? 0),
-      indexSeconds: Math.round(indexMs / 100) / 10,
-      searchMsPerQuery: Math.round((searchMs / Math.max(1, queries.length)) * 10) / 10,
-      totalSeconds: Math.round((performance.now() - started) / 100) / 10,
-    })}\n`,
+  const halves = judged.filter((_, i) =>
+    values.split === 'tune' ? i % 2 === 0 : values.split === 'test' ? i % 2 === 1 : true,
   );
+  const queries = values.queries ? halves.slice(0, Number(values.queries)) : halves;
+  const configs = { ...CONFIGS };
+  // `--params` (and `--fusion`) take one JSON object or an array of them: custom0, custom1, ...
+  const asList = (json: string | undefined): Record<string, unknown>[] =>
+    json ? [JSON.parse(json)].flat() : [];
+  const paramSets = asList(values.params);
+  const fusionSets = asList(values.fusion);
+  const customs: string[] = [];
+  for (let i = 0; i < Math.max(paramSets.length, fusionSets.length); i++) {
+    const name = `custom${i}`;
+    customs.push(name);
+    const fusion = fusionSets[i] ?? fusionSets[0];
+    configs[name] = {
+      lexical: { ...DEFAULT_LEXICAL, ...(paramSets[i] ?? paramSets[0] ?? {}) } as LexicalParams,
+      ...(fusion ? { fusion: { ...LOCAL_FUSION, ...fusion } as FusionProfile } : {}),
+      lexicalOnly: values['lexical-only'],
+    };
+  }
+  const names = (values.configs ?? (customs.length ? customs.join(',') : 'shipped'))
+    .split(',')
+    .filter(Boolean);
+  const results: Record<string, unknown>[] = [];
+  for (const name of names) {
+    const config = configs[name];
+    if (!config) throw new Error(`unknown configuration ${name}: one of ${Object.keys(configs).join(', ')}`);
+    if (values['lexical-only'] && !config.lexicalOnly)
+      throw new Error(`${name} needs vectors: drop --lexical-only`);
+    const runs: { ranked: string[]; judged: Judgements }[] = [];
+    const lines: string[] = [];
+    const searchBar = createProgress(`search ${name}`);
+    const searchStarted = performance.now();
+    let degraded = 0;
+    for (const [i, q] of queries.entries()) {
+      const res = await searchContent(
+        { q: q.text.slice(0, 500), limit: 100 },
+        {
+          noCache: true,
+          ...(config.lexical ? { lexical: config.lexical } : {}),
+          ...(config.fusion ? { fusion: config.fusion } : {}),
+          ...(config.lexicalOnly ? { lexicalOnly: true } : {}),
+        },
+      );
+      if (res.degraded) degraded++;
+      const ranked = res.results.map((r) => slugToDoc.get(r.slug) ?? r.slug);
+      runs.push({ ranked, judged: collection.qrels.get(q.id) ?? new Map() });
+      res.results.forEach((r, rank) => {
+        lines.push(trecLine(q.id, slugToDoc.get(r.slug) ?? r.slug, rank + 1, r.score, values.tag ?? name));
+      });
+      searchBar.update(i + 1, queries.length);
+    }
+    searchBar.stop();
+    const searchMs = performance.now() - searchStarted;
+    if (values.run)
+      writeFileSync(names.length > 1 ? `${values.run}.${name}` : values.run, `${lines.join('\n')}\n`);
+    const metrics = evaluate(runs);
+    results.push({
+      config: name,
+      ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
+      degraded,
+      searchMsPerQuery: Math.round((searchMs / Math.max(1, queries.length)) * 10) / 10,
+    });
+  }
+  const summary = {
+    dataset: values.dataset,
+    split: values.split,
+    queries: queries.length,
+    docs: collection.docs.length,
+    embedder: embedder.id,
+    vectors: values['lexical-only'] ? 'none' : vectors.name,
+    chunks: sync.projectors.text?.chunksWritten ?? 0,
+    indexSeconds: Math.round(indexMs / 100) / 10,
+    totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  if (names.length === 1) process.stdout.write(`${JSON.stringify({ ...summary, ...results[0] })}\n`);
+  else {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+  }
 } finally {
   await store.close();
   if (!values.keep) rmSync(dir, { recursive: true, force: true });

@@ -89,6 +89,10 @@ try {
     out(`  time             ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (status.dead > 0)
       out('  dead letters need attention: fix the cause, then `npm run reindex -- --retry-dead`');
+    const failed = (summary.failed as { projector: string; error: string }[] | undefined) ?? [];
+    for (const f of failed)
+      process.stderr.write(`reindex: the ${f.projector} projection was not rebuilt: ${f.error}\n`);
+    if (failed.length) process.exitCode = 1;
   }
 } finally {
   await sql.close();

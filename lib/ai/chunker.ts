@@ -1,4 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Nodes, RootContent } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { toString as mdastText } from 'mdast-util-to-string';
+import { gfm } from 'micromark-extension-gfm';
 
 /** One chunk of a document, ready to embed. */
 export interface Chunk {
@@ -6,7 +11,7 @@ export interface Chunk {
   position: number;
   /** Heading path of the section, e.g. "Indexes > Partial indexes"; '' before the first heading. */
   heading: string;
-  /** The chunk's Markdown (without its heading line; overlap from the previous chunk included). */
+  /** The chunk's plain text (code kept as fenced code; overlap from the previous chunk included). */
   text: string;
   /** SHA-256 (hex) of `embeddingInput(title, chunk)`: exactly what gets embedded. */
   hash: string;
@@ -45,18 +50,83 @@ export function embeddingInput(title: string, chunk: Pick<Chunk, 'heading' | 'te
   return `${head}\n\n${chunk.text}`;
 }
 
+/** An item as search sees it: a content item, or a concept (goals as its body). */
+export interface SearchDocument {
+  title: string;
+  summary?: string;
+  tags?: readonly string[];
+  /** Markdown body (front matter already removed); may be empty. */
+  body: string;
+}
+
+/** A chunk with the item's fields, as the `chunks` table stores it. */
+export interface DocumentChunk extends Chunk {
+  title: string;
+  /** The item's summary (lead chunk only, else ''). */
+  summary: string;
+  /** The item's tags, space-separated (lead chunk only, else ''). */
+  tags: string;
+}
+
+/**
+ * Chunks of a whole item. Position 0 is the lead chunk: title, summary and tags, plus the body's first
+ * chunk when that comes before any heading, so an item with an empty body (or only a title) is still a
+ * document. The body's other chunks follow, each carrying the title as a field. Hashes cover every
+ * field, and a section's chunks still depend only on that section.
+ */
+export function chunkDocument(
+  doc: SearchDocument,
+  options: Omit<ChunkOptions, 'title' | 'body'> = {},
+): DocumentChunk[] {
+  const title = doc.title.trim();
+  const summary = (doc.summary ?? '').trim();
+  const tags = (doc.tags ?? [])
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .join(' ');
+  const body = chunkMarkdown({ ...options, title, body: doc.body });
+  const first = body[0];
+  const absorbed = first && first.heading === '' ? first : undefined;
+  const leadText = absorbed?.text ?? '';
+  const leadInput = `${embeddingInput(title, { heading: '', text: [summary, leadText].filter(Boolean).join('\n\n') })}${tags ? `\n\n${tags}` : ''}`;
+  const lead: DocumentChunk = {
+    position: 0,
+    heading: '',
+    title,
+    summary,
+    tags,
+    text: leadText,
+    hash: hashText(`lead\n${leadInput}`),
+    tokenCount: estimateTokens(`${title} ${summary} ${leadText} ${tags}`),
+  };
+  const rest = body
+    .slice(absorbed ? 1 : 0)
+    .map((c, i) => ({ ...c, position: i + 1, title, summary: '', tags: '' }));
+  return [lead, ...rest];
+}
+
+/** What is embedded for a stored chunk (its fields in reading order). */
+export function documentEmbeddingInput(
+  c: Pick<DocumentChunk, 'title' | 'heading' | 'summary' | 'tags' | 'text'>,
+): string {
+  const text = [c.summary, c.text].filter(Boolean).join('\n\n');
+  return `${embeddingInput(c.title, { heading: c.heading, text })}${c.tags ? `\n\n${c.tags}` : ''}`;
+}
+
 export function hashText(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**
- * Splits Markdown into chunks: first into sections by ATX headings (keeping the heading path), then
- * each section into chunks of at most `maxTokens`, packing whole paragraphs, list blocks and fenced
- * code blocks. A paragraph longer than the budget is split at sentence ends, then at words; a code
- * block is split (at line ends) only when it alone exceeds the budget. Consecutive chunks of a section
- * share up to `overlapTokens` of trailing prose, so a sentence cut at a boundary is still found.
- * Each section's chunks depend only on that section (and the title), so editing one section changes
- * only its chunks' hashes.
+ * Splits Markdown into chunks: the body is parsed with mdast (CommonMark + GFM), split into sections by
+ * headings (keeping the heading path), then each section into chunks of at most `maxTokens`, packing
+ * whole blocks: paragraphs, list items, table rows and fenced code. Chunk text is plain text: inline
+ * syntax is gone (link text stays, URLs go), lists are `- item` lines, table rows `cell | cell` lines
+ * (no rules), code stays as fenced code. A paragraph longer than the budget is split at sentence ends,
+ * then at words; a code block is split (at line ends) only when it alone exceeds the budget.
+ * Consecutive chunks of a section share up to `overlapTokens` of trailing prose, so a sentence cut at a
+ * boundary is still found. Each section's chunks depend only on that section (and the title), so
+ * editing one section changes only its chunks' hashes.
  */
 export function chunkMarkdown(options: ChunkOptions): Chunk[] {
   const maxTokens = Math.max(16, options.maxTokens ?? DEFAULT_MAX_TOKENS);
@@ -81,6 +151,8 @@ export function chunkMarkdown(options: ChunkOptions): Chunk[] {
 interface Block {
   kind: 'prose' | 'code';
   text: string;
+  /** Joined to the previous block with a newline (list items, table rows) instead of a blank line. */
+  tight?: boolean;
 }
 
 interface Section {
@@ -89,78 +161,93 @@ interface Section {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
-const ATX = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$|^ {0,3}(#{1,6})[ \t]*$/;
 
-/** Sections by heading, each a list of blocks (paragraphs and fenced code, never split here). */
+/** Sections by heading, each a list of blocks in document order. */
 function splitSections(body: string): Section[] {
-  const lines = body.replace(/\r\n?/g, '\n').split('\n');
+  const tree = fromMarkdown(body.replace(/\r\n?/g, '\n'), {
+    extensions: [gfm()],
+    mdastExtensions: [gfmFromMarkdown()],
+  });
   const sections: Section[] = [];
   const stack: { level: number; title: string }[] = [];
   let current: Section = { path: [], blocks: [] };
-  let para: string[] = [];
-  let fence: { marker: string; lines: string[] } | undefined;
-
-  const flushPara = () => {
-    const text = para.join('\n').trim();
-    if (text) current.blocks.push({ kind: 'prose', text });
-    para = [];
-  };
-
-  for (const line of lines) {
-    if (fence) {
-      fence.lines.push(line);
-      const close = FENCE.exec(line);
-      if (close?.[1] && close[1][0] === fence.marker[0] && close[1].length >= fence.marker.length) {
-        if (line.trim() === close[1] || /^[`~]+$/.test(line.trim())) {
-          current.blocks.push({ kind: 'code', text: fence.lines.join('\n') });
-          fence = undefined;
-        }
-      }
-      continue;
-    }
-    const open = FENCE.exec(line);
-    if (open?.[1]) {
-      flushPara();
-      fence = { marker: open[1], lines: [line] };
-      continue;
-    }
-    const heading = ATX.exec(line);
-    if (heading) {
-      flushPara();
+  for (const node of tree.children) {
+    if (node.type === 'heading') {
       if (current.blocks.length > 0) sections.push(current);
-      const level = (heading[1] ?? heading[3] ?? '#').length;
-      const title = cleanHeading(heading[2] ?? '');
-      while (stack.length > 0 && (stack.at(-1)?.level ?? 0) >= level) stack.pop();
-      stack.push({ level, title });
+      const title = inlineText(node);
+      while (stack.length > 0 && (stack.at(-1)?.level ?? 0) >= node.depth) stack.pop();
+      stack.push({ level: node.depth, title });
       current = { path: stack.map((s) => s.title).filter(Boolean), blocks: [] };
       continue;
     }
-    if (line.trim() === '') flushPara();
-    else para.push(line);
+    current.blocks.push(...blocksOf(node));
   }
-  // An unclosed fence runs to the end of the document, as in CommonMark.
-  if (fence) current.blocks.push({ kind: 'code', text: fence.lines.join('\n') });
-  flushPara();
   if (current.blocks.length > 0) sections.push(current);
   return sections;
 }
 
-/** Heading text without inline Markdown decoration, so the path reads as plain text. */
-function cleanHeading(raw: string): string {
-  return raw
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[*`]+/g, '')
-    .replace(/(^|[^\p{L}\p{N}])_+|_+(?=[^\p{L}\p{N}]|$)/gu, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+/** Plain text of inline content: text, inline code and link text; images give their alt text. */
+function inlineText(node: Nodes): string {
+  return mdastText(node, { includeImageAlt: true, includeHtml: false }).replace(/\s+/g, ' ').trim();
+}
+
+/** A block node as plain-text blocks (headings are handled by the caller). */
+function blocksOf(node: RootContent, depth = 0): Block[] {
+  switch (node.type) {
+    case 'paragraph': {
+      const text = inlineText(node);
+      return text ? [{ kind: 'prose', text }] : [];
+    }
+    case 'code': {
+      const fence = node.value.includes('```') ? '~~~' : '```';
+      return [{ kind: 'code', text: `${fence}${node.lang ?? ''}\n${node.value}\n${fence}` }];
+    }
+    case 'list': {
+      const out: Block[] = [];
+      let n = node.start ?? 1;
+      for (const item of node.children) {
+        const marker = node.ordered ? `${n++}.` : '-';
+        const indent = '  '.repeat(depth);
+        const inner = item.children.flatMap((c) => blocksOf(c, depth + 1));
+        const [first, ...rest] = inner;
+        const lead = first && first.kind === 'prose' ? first.text : '';
+        const check = item.checked === true ? '[x] ' : item.checked === false ? '[ ] ' : '';
+        out.push({
+          kind: 'prose',
+          text: `${indent}${marker} ${check}${lead}`.trimEnd(),
+          tight: out.length > 0,
+        });
+        for (const b of first && first.kind !== 'prose' ? inner : rest)
+          out.push({ ...b, tight: b.kind === 'prose' });
+      }
+      if (out[0]) out[0] = { ...out[0], tight: false };
+      return out;
+    }
+    case 'table':
+      return node.children
+        .map((row) => row.children.map((cell) => inlineText(cell)).join(' | '))
+        .filter((line) => line.replace(/[|\s]/g, '') !== '')
+        .map((text, i) => ({ kind: 'prose' as const, text, tight: i > 0 }));
+    case 'blockquote':
+    case 'footnoteDefinition':
+      return node.children.flatMap((c) => blocksOf(c, depth));
+    case 'heading': {
+      // Only nested headings (in a blockquote or list) reach here: keep their words as prose.
+      const text = inlineText(node);
+      return text ? [{ kind: 'prose', text }] : [];
+    }
+    default:
+      // html, thematicBreak, definition, yaml: nothing a reader sees as text.
+      return [];
+  }
 }
 
 /** A unit that is packed whole: a block, or a piece of a block too large for one chunk. */
 interface Unit {
   text: string;
   tokens: number;
-  /** Joined to the previous unit with a space (same paragraph) or a blank line (new block). */
-  joinWithSpace: boolean;
+  /** Joined to the previous unit with a space (same paragraph), a newline (list items, rows) or a blank line. */
+  join: ' ' | '\n' | '\n\n';
   prose: boolean;
   /** Repeated from the previous chunk for context. */
   overlap?: boolean;
@@ -202,7 +289,7 @@ function overlapTail(units: Unit[], budget: number): Unit[] {
 function render(units: Unit[]): string {
   let out = '';
   for (const [i, u] of units.entries()) {
-    if (i > 0) out += u.joinWithSpace ? ' ' : '\n\n';
+    if (i > 0) out += u.join;
     out += u.text;
   }
   return out;
@@ -211,12 +298,12 @@ function render(units: Unit[]): string {
 function splitBlock(block: Block, maxTokens: number): Unit[] {
   const tokens = estimateTokens(block.text);
   if (tokens <= maxTokens)
-    return [{ text: block.text, tokens, joinWithSpace: false, prose: block.kind === 'prose' }];
+    return [{ text: block.text, tokens, join: block.tight ? '\n' : '\n\n', prose: block.kind === 'prose' }];
   const pieces = block.kind === 'code' ? splitCode(block.text, maxTokens) : splitProse(block.text, maxTokens);
   return pieces.map((text, i) => ({
     text,
     tokens: estimateTokens(text),
-    joinWithSpace: block.kind === 'prose' && i > 0,
+    join: block.kind === 'prose' && i > 0 ? ' ' : block.tight ? '\n' : '\n\n',
     prose: block.kind === 'prose',
   }));
 }

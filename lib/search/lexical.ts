@@ -1,37 +1,69 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { ContentKind } from '../../db/schema.js';
+import type { DocumentKind } from '../../db/schema.js';
 import { type Db, queryRows } from '../stores/sql/index.js';
 
 /** One chunk found by full-text search, with what a result needs (same query, no hydration). */
 export interface LexicalHit {
   chunkId: string;
+  /** The content item's id, or the concept's id for a concept document. */
   contentId: string;
-  kind: ContentKind;
+  kind: DocumentKind;
   slug: string;
   title: string;
   heading: string;
+  /** Display text of the chunk (the lead chunk's summary first). */
   text: string;
   url: string | null;
   concepts: string[];
   score: number;
 }
 
-/** BM25 parameters; `headingWeight` counts a term in a heading (tsvector weight A) this many times. */
-export interface Bm25Params {
-  k1: number;
-  b: number;
-  headingWeight: number;
+/** Field weights of the fielded BM25 (tsvector labels A..D). */
+export interface FieldWeights {
+  title: number;
+  heading: number;
+  /** Summary and tags. */
+  meta: number;
+  body: number;
 }
 
-export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75, headingWeight: 2 };
+/**
+ * Ranking parameters. `rm3` turns on pseudo-relevance feedback (RM3: the query is expanded with the
+ * terms most typical of the first pass's top documents); `proximity` adds a bonus for query terms
+ * that occur near each other. Both are off unless they measure better (see README, retrieval).
+ */
+export interface LexicalParams {
+  k1: number;
+  b: number;
+  weights: FieldWeights;
+  rm3?: { docs: number; terms: number; originalWeight: number } | undefined;
+  proximity?: { weight: number; window: number } | undefined;
+}
 
 /**
- * Okapi BM25 over `chunks.tsv`, computed in SQL. Postgres' own `ts_rank` has no document-frequency
- * statistics (a rare term counts as much as a common one), so this ranks with proper IDF:
- *   score = sum over query lexemes of idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
- * Lexemes are the query's `to_tsvector('english')` output (stemmed, stop words removed), matched with
- * OR semantics through the GIN index; tf comes from the chunk's tsvector positions (heading positions
- * weighted), dl is the chunk's distinct-lexeme count. One round trip.
+ * Tuned on the first half of Cranfield's queries (the other half held back), see README. Titles count
+ * most, then headings, summaries and tags, then body text, as a reader weighs them.
+ */
+export const DEFAULT_LEXICAL: LexicalParams = {
+  k1: 1.2,
+  b: 0.75,
+  weights: { title: 2, heading: 1.5, meta: 1.5, body: 1 },
+};
+
+/** RM3 settings measured in the README (Anserini's defaults: 10 documents, 10 terms, 0.5). */
+export const RM3: NonNullable<LexicalParams['rm3']> = { docs: 10, terms: 10, originalWeight: 0.5 };
+/** Proximity bonus settings measured in the README. */
+export const PROXIMITY: NonNullable<LexicalParams['proximity']> = { weight: 0.3, window: 3 };
+
+/**
+ * Fielded BM25 (BM25F in its simple form) over `chunks.tsv`, computed in ONE SQL statement. Each field
+ * carries its own tsvector label (A title, B headings, C summary/tags, D body), so a term's frequency is
+ * the weighted sum of its occurrences in each field (`ts_rank_cd` of a one-lexeme query with a weight
+ * per label is exactly that sum), saturated once:
+ *   score = sum over query lexemes of idf * tf~ * (k1 + 1) / (tf~ + k1 * (1 - b + b * dl / avgdl))
+ * with idf from real document frequencies (Postgres' own `ts_rank` has none). Lexemes are the query's
+ * `to_tsvector('english')` output (stemmed, stop words removed), matched with OR semantics through the
+ * GIN index; dl is the chunk's distinct-lexeme count.
  */
 export async function searchLexical({
   db,
@@ -39,92 +71,28 @@ export async function searchLexical({
   kinds,
   concept,
   topK,
-  params = DEFAULT_BM25,
+  params = DEFAULT_LEXICAL,
 }: {
   db: Db;
   q: string;
-  kinds?: ContentKind[] | undefined;
+  kinds?: DocumentKind[] | undefined;
   concept?: string | undefined;
   topK: number;
-  params?: Bm25Params;
+  params?: LexicalParams;
 }): Promise<LexicalHit[]> {
-  const filters: SQL[] = [];
-  if (kinds?.length)
-    filters.push(
-      sql`c.kind IN (${sql.join(
-        kinds.map((k) => sql`${k}`),
-        sql`, `,
-      )})`,
-    );
-  if (concept)
-    filters.push(
-      sql`EXISTS (SELECT 1 FROM content_concepts cc JOIN concepts k ON k.id = cc.concept_id
-                  WHERE cc.content_id = c.id AND k.slug = ${concept})`,
-    );
-  const k1 = sql`${params.k1}::float8`;
-  const b = sql`${params.b}::float8`;
-  const hw = sql`${params.headingWeight}::float8`;
-  const where = filters.length ? sql` AND ${sql.join(filters, sql` AND `)}` : sql``;
   const rows = await queryRows<{
     chunk_id: string;
     content_id: string;
-    kind: ContentKind;
+    kind: DocumentKind;
     slug: string;
     title: string;
     heading: string;
+    summary: string;
     text: string;
     url: string | null;
     concepts: string[] | string | null;
     score: number | string;
-  }>(
-    db,
-    sql`WITH terms AS MATERIALIZED (
-          SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS term
-        ),
-        tq AS MATERIALIZED (
-          SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM terms
-        ),
-        stats AS MATERIALIZED (
-          SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(length(tsv)), 1)::float8 AS avgdl FROM chunks
-        ),
-        idf AS MATERIALIZED (
-          SELECT t.term, quote_literal(t.term)::tsquery AS tq,
-                 ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) AS idf
-          FROM terms t
-          CROSS JOIN stats s
-          CROSS JOIN LATERAL (
-            SELECT count(*)::float8 AS n FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery
-          ) df
-        ),
-        cand AS MATERIALIZED (
-          SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
-          FROM chunks ch JOIN content c ON c.id = ch.content_id, tq
-          WHERE tq.q IS NOT NULL AND ch.tsv @@ tq.q${where}
-        ),
-        scored AS (
-          SELECT cand.id,
-                 sum(i.idf * tf.tf * (${k1} + 1) / (tf.tf + ${k1} * (1 - ${b} + ${b} * cand.dl / s.avgdl))) AS score
-          FROM cand
-          CROSS JOIN stats s
-          JOIN idf i ON cand.tsv @@ i.tq
-          -- ts_rank_cd of a one-lexeme query sums the weights of its occurrences: with body (B) = 1/hw
-          -- and heading (A) = 1, times hw, that is the term frequency with headings counted hw times.
-          CROSS JOIN LATERAL (
-            SELECT ts_rank_cd(ARRAY[0, 0, 1 / ${hw}, 1]::float4[], cand.tsv, i.tq, 0) * ${hw} AS tf
-          ) tf
-          GROUP BY cand.id
-          ORDER BY score DESC, cand.id
-          LIMIT ${topK}::int
-        )
-        SELECT ch.id AS chunk_id, c.id::text AS content_id, c.kind, c.slug, c.title, ch.heading, ch.text,
-               c.url, scored.score,
-               ARRAY(SELECT k.slug FROM content_concepts cc JOIN concepts k ON k.id = cc.concept_id
-                     WHERE cc.content_id = c.id ORDER BY k.slug) AS concepts
-        FROM scored
-        JOIN chunks ch ON ch.id = scored.id
-        JOIN content c ON c.id = ch.content_id
-        ORDER BY scored.score DESC, ch.id`,
-  );
+  }>(db, lexicalQuery({ q, kinds, concept, topK, params }));
   return rows.map((r) => ({
     chunkId: r.chunk_id,
     contentId: r.content_id,
@@ -132,11 +100,174 @@ export async function searchLexical({
     slug: r.slug,
     title: r.title,
     heading: r.heading,
-    text: r.text,
+    text: r.summary ? (r.text ? `${r.summary}\n\n${r.text}` : r.summary) : r.text,
     url: r.url,
     concepts: toArray(r.concepts),
     score: Number(r.score),
   }));
+}
+
+function num(v: number): SQL {
+  if (!Number.isFinite(v)) throw new Error(`ranking parameter must be finite, got ${v}`);
+  return sql`${v}::float8`;
+}
+
+/** The statement itself (exported for EXPLAIN in benchmarks). */
+export function lexicalQuery({
+  q,
+  kinds,
+  concept,
+  topK,
+  params,
+}: {
+  q: string;
+  kinds?: DocumentKind[] | undefined;
+  concept?: string | undefined;
+  topK: number;
+  params: LexicalParams;
+}): SQL {
+  const w = params.weights;
+  const k1 = num(params.k1);
+  const b = num(params.b);
+  // ts_rank_cd's weight array is {D, C, B, A}, each in [0, 1]: scaled down by the largest, and the
+  // weighted frequency scaled back up.
+  const top = Math.max(w.body, w.meta, w.heading, w.title);
+  if (!(top > 0)) throw new Error('at least one field weight must be positive');
+  const weights = sql`ARRAY[${num(w.body / top)}, ${num(w.meta / top)}, ${num(w.heading / top)}, ${num(w.title / top)}]::float4[]`;
+  const filters: SQL[] = [];
+  const kindExpr = sql`(CASE WHEN ch.content_id IS NOT NULL THEN c.kind ELSE 'concept' END)`;
+  if (kinds?.length)
+    filters.push(
+      sql`${kindExpr} IN (${sql.join(
+        kinds.map((k) => sql`${k}`),
+        sql`, `,
+      )})`,
+    );
+  if (concept)
+    filters.push(
+      sql`(EXISTS (SELECT 1 FROM content_concepts cc JOIN concepts kk ON kk.id = cc.concept_id
+                   WHERE cc.content_id = ch.content_id AND kk.slug = ${concept})
+           OR k.slug = ${concept})`,
+    );
+  const where = filters.length ? sql` AND ${sql.join(filters, sql` AND `)}` : sql``;
+  const bm25 = (tf: SQL) =>
+    sql`(${tf} * (${k1} + 1) / (${tf} + ${k1} * (1 - ${b} + ${b} * cand.dl / s.avgdl)))`;
+  const tfOf = (tq: SQL) => sql`(ts_rank_cd(${weights}, cand.tsv, ${tq}, 0) * ${num(top)})`;
+
+  // First pass: the query's own lexemes, weight 1 each.
+  const firstPass = sql`
+    qlex AS MATERIALIZED (
+      SELECT u.lexeme AS term, u.positions[1] AS pos FROM unnest(to_tsvector('english', ${q})) u
+    ),
+    stats AS MATERIALIZED (
+      SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(length(tsv)), 1)::float8 AS avgdl FROM chunks
+    ),
+    idf AS MATERIALIZED (
+      SELECT t.term, quote_literal(t.term)::tsquery AS tq, 1::float8 AS qw,
+             ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) AS idf
+      FROM qlex t CROSS JOIN stats s
+      CROSS JOIN LATERAL (SELECT count(*)::float8 AS n FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery) df
+    ),
+    tq AS MATERIALIZED (SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM qlex),
+    cand AS MATERIALIZED (
+      SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
+      FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id LEFT JOIN concepts k ON k.id = ch.concept_id, tq
+      WHERE tq.q IS NOT NULL AND ch.tsv @@ tq.q${where}
+    ),
+    scored1 AS MATERIALIZED (
+      SELECT cand.id, sum(i.qw * i.idf * ${bm25(tfOf(sql`i.tq`))}) AS score
+      FROM cand CROSS JOIN stats s JOIN idf i ON cand.tsv @@ i.tq
+      GROUP BY cand.id
+    )`;
+
+  const rm3 = params.rm3;
+  const expansion = rm3
+    ? sql`,
+    fbdocs AS MATERIALIZED (
+      SELECT s1.id, s1.score / nullif(sum(s1.score) OVER (), 0) AS pd
+      FROM scored1 s1 ORDER BY s1.score DESC, s1.id LIMIT ${rm3.docs}::int
+    ),
+    fbterms AS MATERIALIZED (
+      -- P(w|R) = sum over feedback documents of P(w|d) * P(d|q), P(w|d) by term frequency
+      SELECT u.lexeme AS term, sum(f.pd * coalesce(array_length(u.positions, 1), 1)::float8 / dlen.n) AS pw
+      FROM fbdocs f JOIN chunks ch ON ch.id = f.id
+      CROSS JOIN LATERAL (
+        SELECT greatest(sum(coalesce(array_length(x.positions, 1), 1)), 1)::float8 AS n FROM unnest(ch.tsv) x
+      ) dlen
+      CROSS JOIN LATERAL unnest(ch.tsv) u
+      WHERE length(u.lexeme) > 1 AND u.lexeme !~ '^[0-9.]+$'
+      GROUP BY u.lexeme
+      ORDER BY pw DESC, u.lexeme LIMIT ${rm3.terms}::int
+    ),
+    qterms AS MATERIALIZED (
+      -- RM3: the original query (uniform) interpolated with the normalised relevance model.
+      SELECT coalesce(o.term, e.term) AS term,
+             ${num(rm3.originalWeight)} * coalesce(o.w, 0)
+               + (1 - ${num(rm3.originalWeight)}) * coalesce(e.pw / nullif((SELECT sum(pw) FROM fbterms), 0), 0) AS qw
+      FROM (SELECT DISTINCT term, 1::float8 / (SELECT count(DISTINCT term) FROM qlex) AS w FROM qlex) o
+      FULL JOIN fbterms e ON e.term = o.term
+    ),
+    idf2 AS MATERIALIZED (
+      SELECT t.term, quote_literal(t.term)::tsquery AS tq, t.qw,
+             coalesce(i.idf, ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5))) AS idf
+      FROM qterms t CROSS JOIN stats s LEFT JOIN idf i ON i.term = t.term
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN i.idf IS NULL
+               THEN (SELECT count(*)::float8 FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery) END AS n
+      ) df
+    ),
+    tq2 AS MATERIALIZED (SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM qterms),
+    cand2 AS MATERIALIZED (
+      SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
+      FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id LEFT JOIN concepts k ON k.id = ch.concept_id, tq2
+      WHERE tq2.q IS NOT NULL AND ch.tsv @@ tq2.q${where}
+    ),
+    scored2 AS MATERIALIZED (
+      SELECT cand.id, sum(i.qw * i.idf * ${bm25(tfOf(sql`i.tq`))}) AS score
+      FROM cand2 cand CROSS JOIN stats s JOIN idf2 i ON cand.tsv @@ i.tq
+      GROUP BY cand.id
+    )`
+    : sql``;
+  const base = rm3 ? sql`scored2` : sql`scored1`;
+  const candFor = rm3 ? sql`cand2` : sql`cand`;
+
+  const prox = params.proximity;
+  const proximity = prox
+    ? sql`,
+    pairs AS MATERIALIZED (
+      -- Consecutive query lexemes, and a query matching them within the window in either order.
+      SELECT a.term AS t1, b.term AS t2, (ia.idf + ib.idf) / 2 AS idf,
+             (SELECT string_agg(format('(%s <%s> %s) | (%s <%s> %s)', quote_literal(a.term), d, quote_literal(b.term),
+                                       quote_literal(b.term), d, quote_literal(a.term)), ' | ')
+              FROM generate_series(1, ${prox.window}::int) d)::tsquery AS tq
+      FROM (SELECT term, pos, row_number() OVER (ORDER BY pos) AS r FROM qlex) a
+      JOIN (SELECT term, pos, row_number() OVER (ORDER BY pos) AS r FROM qlex) b ON b.r = a.r + 1
+      JOIN idf ia ON ia.term = a.term JOIN idf ib ON ib.term = b.term
+      WHERE a.term <> b.term
+    ),
+    scored AS (
+      SELECT x.id, x.score + ${num(prox.weight)} * coalesce((
+               SELECT sum(p.idf) FROM pairs p JOIN ${candFor} cd ON cd.id = x.id WHERE cd.tsv @@ p.tq
+             ), 0) AS score
+      FROM ${base} x
+    )`
+    : sql`,
+    scored AS (SELECT id, score FROM ${base})`;
+
+  return sql`WITH ${firstPass}${expansion}${proximity},
+    top AS (SELECT id, score FROM scored ORDER BY score DESC, id LIMIT ${topK}::int)
+    SELECT ch.id AS chunk_id, coalesce(ch.content_id, ch.concept_id)::text AS content_id,
+           CASE WHEN ch.content_id IS NOT NULL THEN c.kind ELSE 'concept' END AS kind,
+           coalesce(c.slug, k.slug) AS slug, ch.title, ch.heading, ch.summary, ch.text, c.url, top.score,
+           CASE WHEN ch.content_id IS NOT NULL
+                THEN ARRAY(SELECT kk.slug FROM content_concepts cc JOIN concepts kk ON kk.id = cc.concept_id
+                           WHERE cc.content_id = ch.content_id ORDER BY kk.slug)
+                ELSE ARRAY[k.slug] END AS concepts
+    FROM top
+    JOIN chunks ch ON ch.id = top.id
+    LEFT JOIN content c ON c.id = ch.content_id
+    LEFT JOIN concepts k ON k.id = ch.concept_id
+    ORDER BY top.score DESC, ch.id`;
 }
 
 function toArray(v: string[] | string | null): string[] {

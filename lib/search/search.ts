@@ -1,4 +1,4 @@
-import type { ContentKind } from '../../db/schema.js';
+import type { DocumentKind } from '../../db/schema.js';
 import { type Embedder, getEmbedder } from '../ai/embedder.js';
 import { timebox, timeboxed } from '../cache/timebox.js';
 import { env } from '../env.js';
@@ -7,14 +7,15 @@ import { getCache } from '../stores/cache/index.js';
 import { type Db, getSql } from '../stores/sql/index.js';
 import { getVectorStore } from '../stores/vector/index.js';
 import type { VectorMatch, VectorStore } from '../stores/vector/types.js';
+import { ProjectionUnavailableError } from '../sync/types.js';
 import { fuse, type RankedList } from './fuse.js';
-import { type LexicalHit, searchLexical } from './lexical.js';
+import { type LexicalHit, type LexicalParams, searchLexical } from './lexical.js';
 import { makeSnippet, queryStems } from './snippet.js';
 import { currentIndexVersion } from './version.js';
 
 export interface SearchInput {
   q: string;
-  kinds?: ContentKind[];
+  kinds?: DocumentKind[];
   /** Only content that covers or mentions this concept (slug). */
   concept?: string;
   /** 1..100 */
@@ -23,8 +24,9 @@ export interface SearchInput {
 }
 
 export interface SearchResult {
+  /** The content item's slug, or the concept's for `kind: "concept"`. */
   slug: string;
-  kind: ContentKind;
+  kind: DocumentKind;
   title: string;
   /** Heading path of the best-matching chunk ('' for the lead). */
   heading: string;
@@ -48,13 +50,37 @@ export interface SearchResponse {
   indexVersion: number;
 }
 
-/** Fusion weights and depth: tuned on Cranfield (see README), where they beat plain BM25. */
-export const FUSION = { k: 60, lexicalWeight: 1, vectorWeight: 1 };
 /**
- * Nearest neighbours always exist, related or not: a vector match below this cosine similarity is noise
- * (with the local hashing embedder, unrelated texts score about 0), so it does not enter the fusion.
+ * How the two rankings are fused: part of the embedder's identity (DESIGN 4a). The local hashing
+ * embedder is lexical too (hashed words and character n-grams), so it is a weak second opinion and gets
+ * a small weight; a provider model is a different signal and counts fully. `minSimilarity` is the floor
+ * below which a vector match is noise: nearest neighbours always exist, related or not. Measured on the
+ * tuning half of Cranfield's queries (README, retrieval); the provider figures follow the published
+ * results for dense retrievers fused with BM25 and are not measured here (no provider key).
  */
-const MIN_SIMILARITY = 0.05;
+export interface FusionProfile {
+  k: number;
+  lexicalWeight: number;
+  vectorWeight: number;
+  minSimilarity: number;
+}
+
+export const LOCAL_FUSION: FusionProfile = {
+  k: 60,
+  lexicalWeight: 1,
+  vectorWeight: 0.2,
+  minSimilarity: 0.25,
+};
+export const PROVIDER_FUSION: FusionProfile = {
+  k: 60,
+  lexicalWeight: 1,
+  vectorWeight: 1,
+  minSimilarity: 0.3,
+};
+
+export function fusionFor(embedder: Pick<Embedder, 'provider'>): FusionProfile {
+  return embedder.provider === 'local' ? LOCAL_FUSION : PROVIDER_FUSION;
+}
 /** Results are cached this long under a key that includes the index version. */
 const RESULT_TTL_SECONDS = 300;
 const CACHE_TIMEOUT_MS = 150;
@@ -65,6 +91,11 @@ export interface SearchDeps {
   embedder?: () => Promise<Embedder>;
   /** Skip the result cache (evaluation measures ranking, not the cache). */
   noCache?: boolean;
+  /** Ranking overrides (evaluation and tuning). */
+  lexical?: LexicalParams;
+  fusion?: FusionProfile;
+  /** Full text only (evaluation of BM25 alone). */
+  lexicalOnly?: boolean;
 }
 
 /**
@@ -94,21 +125,34 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
     ...(input.kinds?.length ? { kinds: input.kinds } : {}),
     ...(input.concept ? { concept: input.concept } : {}),
   };
+  let fusion = deps.fusion ?? LOCAL_FUSION;
   const [lexical, vector] = await Promise.allSettled([
-    sqlOf().then((db) => searchLexical({ db, q, kinds: input.kinds, concept: input.concept, topK: depth })),
-    // Time-boxed: a vector store (or embedder) that hangs degrades to full text like one that is down.
-    timebox(
-      (async () => {
-        const [embedder, vectors] = await Promise.all([
-          (deps.embedder ?? getEmbedder)(),
-          (deps.vectors ?? getVectorStore)(),
-        ]);
-        const [values] = await embedder.embed([q]);
-        if (!values) throw new Error('the embedder returned no vector');
-        return vectors.query(values, { topK: depth, filter });
-      })(),
-      vectorBudgetMs(),
+    sqlOf().then((db) =>
+      searchLexical({
+        db,
+        q,
+        kinds: input.kinds,
+        concept: input.concept,
+        topK: depth,
+        ...(deps.lexical ? { params: deps.lexical } : {}),
+      }),
     ),
+    deps.lexicalOnly
+      ? Promise.resolve([] as VectorMatch[])
+      : // Time-boxed: a vector store (or embedder) that hangs degrades to full text like one that is down.
+        timebox(
+          (async () => {
+            const [embedder, vectors] = await Promise.all([
+              (deps.embedder ?? getEmbedder)(),
+              (deps.vectors ?? getVectorStore)(),
+            ]);
+            fusion = deps.fusion ?? fusionFor(embedder);
+            const [values] = await embedder.embed([q]);
+            if (!values) throw new Error('the embedder returned no vector');
+            return vectors.query(values, { topK: depth, filter });
+          })(),
+          vectorBudgetMs(),
+        ),
   ]);
   if (lexical.status === 'rejected' && vector.status === 'rejected') {
     log.error('search failed on both sides', { lexical: lexical.reason, vector: vector.reason });
@@ -116,15 +160,20 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
   }
   let degradedReason: string | undefined;
   if (vector.status === 'rejected') {
-    log.warn('vector search unavailable; answering from full text', { err: vector.reason });
-    degradedReason = 'The vector store is unavailable: results come from full-text search alone.';
+    if (vector.reason instanceof ProjectionUnavailableError) {
+      degradedReason = `${vector.reason.message} Results come from full-text search alone. ${vector.reason.hint}`;
+    } else {
+      log.warn('vector search unavailable; answering from full text', { err: vector.reason });
+      degradedReason = 'The vector store is unavailable: results come from full-text search alone.';
+    }
   } else if (lexical.status === 'rejected') {
     log.warn('full-text search unavailable; answering from vectors', { err: lexical.reason });
     degradedReason = 'Full-text search is unavailable: results come from vector search alone.';
   }
   const lexHits = lexical.status === 'fulfilled' ? lexical.value : [];
-  const vecHits = vector.status === 'fulfilled' ? vector.value.filter((m) => m.score >= MIN_SIMILARITY) : [];
-  const results = rankResults(q, lexHits, vecHits).slice(offset, offset + limit);
+  const vecHits =
+    vector.status === 'fulfilled' ? vector.value.filter((m) => m.score >= fusion.minSimilarity) : [];
+  const results = rankResults(q, lexHits, vecHits, fusion).slice(offset, offset + limit);
   const response: SearchResponse = {
     query: q,
     results,
@@ -165,7 +214,12 @@ function cacheKey(version: number, input: SearchInput): string {
 type Candidate = Omit<LexicalHit, 'score'>;
 
 /** Groups each side by content (best chunk), fuses the two rankings, builds snippets. */
-export function rankResults(q: string, lexHits: LexicalHit[], vecHits: VectorMatch[]): SearchResult[] {
+export function rankResults(
+  q: string,
+  lexHits: LexicalHit[],
+  vecHits: VectorMatch[],
+  fusion: FusionProfile = LOCAL_FUSION,
+): SearchResult[] {
   const lexByContent = bestPerContent(lexHits.map((h) => ({ ...h, url: h.url })));
   const vecByContent = bestPerContent(
     vecHits.map((m) => ({
@@ -181,13 +235,13 @@ export function rankResults(q: string, lexHits: LexicalHit[], vecHits: VectorMat
     })),
   );
   const lists: RankedList[] = [
-    { weight: FUSION.lexicalWeight, ids: lexByContent.map((c) => c.contentId) },
-    { weight: FUSION.vectorWeight, ids: vecByContent.map((c) => c.contentId) },
+    { weight: fusion.lexicalWeight, ids: lexByContent.map((c) => c.contentId) },
+    { weight: fusion.vectorWeight, ids: vecByContent.map((c) => c.contentId) },
   ];
   const lexMap = new Map(lexByContent.map((c) => [c.contentId, c]));
   const vecMap = new Map(vecByContent.map((c) => [c.contentId, c]));
   const stems = queryStems(q);
-  return fuse(lists, FUSION.k).map(({ id, score }) => {
+  return fuse(lists, fusion.k).map(({ id, score }) => {
     // The full-text chunk has the whole text (better snippets); the vector one may be the only one.
     const lex = lexMap.get(id);
     const vec = vecMap.get(id);

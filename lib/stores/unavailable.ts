@@ -33,3 +33,19 @@ export function isStoreUnavailable(err: unknown, depth = 0): boolean {
   if (err instanceof AggregateError && err.errors.some((e) => isStoreUnavailable(e, depth + 1))) return true;
   return isStoreUnavailable((err as { cause?: unknown }).cause, depth + 1);
 }
+
+/**
+ * A store that cannot work at all in this deployment (PostgreSQL without pgvector and no Pinecone,
+ * say): a named, permanent state, not a failure to retry at speed. The sync engine lets its rows wait
+ * (without counting towards the dead letter), search says why it is degraded, health names it.
+ */
+export class ProjectionUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** What the operator can do about it. */
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'ProjectionUnavailableError';
+  }
+}

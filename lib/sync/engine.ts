@@ -12,6 +12,7 @@ import {
 } from './outbox.js';
 import { bumpIndexVersion } from './state.js';
 import type { OutboxEvent, Progress, Projector, ProjectorStats, SyncContext } from './types.js';
+import { ProjectionUnavailableError } from './types.js';
 
 export interface RunSyncOptions {
   sql: SqlStore;
@@ -76,43 +77,49 @@ export async function runSync(options: RunSyncOptions): Promise<SyncStats> {
     ...(options.progress ? { progress: options.progress } : {}),
   };
 
+  const names = options.projectors.map((p) => p.name);
+  const roots = options.projectors.filter((p) => !p.derived).map((p) => p.name);
   while (stats.batches < maxBatches && performance.now() - started < budgetMs) {
+    await fanOut(options.sql.db, roots, now());
     const rows = await claimOutbox({
       db: options.sql.db,
       limit: batchSize,
       leaseMs: options.leaseMs ?? 120_000,
       now: now(),
+      projectors: names,
     });
     if (!rows.length) break;
     stats.batches++;
     stats.claimed += rows.length;
-    const groups = collapse(rows);
-    stats.entities += groups.length;
 
-    const failed = new Map<string, string>();
+    let changed = false;
+    // In order (text before vectors): each projector's rows succeed or back off on their own.
     for (const projector of options.projectors) {
-      const todo = groups.filter((g) => !failed.has(g.key));
-      if (!todo.length) break;
-      await applyIsolated(projector, todo, ctx, stats, failed);
+      const groups = collapse(rows.filter((r) => r.projector === projector.name));
+      if (!groups.length) continue;
+      stats.entities += groups.length;
+      const failed = new Map<string, { error: string; permanent: boolean }>();
+      await applyIsolated(projector, groups, ctx, stats, failed);
+      const okRows = groups.filter((g) => !failed.has(g.key)).flatMap((g) => g.rows);
+      await markOutboxDone({ db: options.sql.db, ids: okRows.map((r) => r.id), now: now() });
+      stats.done += okRows.length;
+      if (okRows.length) changed = true;
+      for (const g of groups) {
+        const failure = failed.get(g.key);
+        if (failure === undefined) continue;
+        const r = await markOutboxFailed({
+          db: options.sql.db,
+          rows: g.rows,
+          error: failure.error,
+          now: now(),
+          policy: retry,
+          permanent: failure.permanent,
+        });
+        stats.dead += r.dead;
+        stats.retrying += r.retrying;
+      }
     }
-
-    const okRows = groups.filter((g) => !failed.has(g.key)).flatMap((g) => g.rows);
-    await markOutboxDone({ db: options.sql.db, ids: okRows.map((r) => r.id), now: now() });
-    stats.done += okRows.length;
-    for (const g of groups) {
-      const error = failed.get(g.key);
-      if (error === undefined) continue;
-      const r = await markOutboxFailed({
-        db: options.sql.db,
-        rows: g.rows,
-        error,
-        now: now(),
-        policy: retry,
-      });
-      stats.dead += r.dead;
-      stats.retrying += r.retrying;
-    }
-    if (okRows.length) {
+    if (changed) {
       stats.indexVersion = await bumpIndexVersion(options.sql.db);
       await notify(options.onIndexChanged, stats.indexVersion);
     }
@@ -128,13 +135,35 @@ interface Group {
   rows: ClaimedRow[];
 }
 
+/**
+ * Turns each domain event (`projector` null, as a write recorded it) into one row per root projector,
+ * in one statement; a concurrent worker skips rows another is fanning out. Derived projectors (vectors)
+ * get their rows from the projector they follow.
+ */
+export async function fanOut(db: SqlStore['db'], roots: string[], now: Date): Promise<void> {
+  if (!roots.length) return;
+  await db.execute(sqlTag`WITH src AS (
+      UPDATE outbox SET status = 'done', processed_at = ${now.toISOString()}::timestamptz
+      WHERE id IN (SELECT id FROM outbox WHERE projector IS NULL AND status = 'pending'
+                   ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 5000)
+      RETURNING id, entity, entity_id, op, version, available_at, created_at
+    )
+    INSERT INTO outbox (entity, entity_id, op, version, projector, available_at, created_at)
+    SELECT src.entity, src.entity_id, src.op, src.version, p.name, src.available_at, src.created_at
+    FROM src CROSS JOIN unnest(ARRAY[${sqlTag.join(
+      roots.map((r) => sqlTag`${r}`),
+      sqlTag`, `,
+    )}]::text[]) WITH ORDINALITY AS p(name, ord)
+    ORDER BY src.id, p.ord`);
+}
+
 /** One event per entity: the latest row's op wins (projectors read the current SQL state anyway). */
 export function collapse(rows: ClaimedRow[]): Group[] {
   const byKey = new Map<string, Group>();
   for (const row of rows) {
-    const key = `${row.entity}:${row.entityId}`;
+    const key = `${row.projector}:${row.entity}:${row.entityId}`;
     const group = byKey.get(key);
-    const { attempts: _attempts, ...event } = row;
+    const { attempts: _attempts, projector: _projector, ...event } = row;
     if (!group) byKey.set(key, { key, event, rows: [row] });
     else {
       group.rows.push(row);
@@ -153,7 +182,7 @@ async function applyIsolated(
   groups: Group[],
   ctx: SyncContext,
   stats: SyncStats,
-  failed: Map<string, string>,
+  failed: Map<string, { error: string; permanent: boolean }>,
 ): Promise<void> {
   try {
     addStats(
@@ -168,9 +197,12 @@ async function applyIsolated(
   } catch (err) {
     // An unreachable store fails every entity alike: retrying one by one would only multiply the
     // connect timeouts (a batch of 50 against a down Neo4j would take a minute), so back them all off.
-    if (groups.length === 1 || isStoreUnavailable(err)) {
-      for (const g of groups) failed.set(g.key, describe(projector, err));
-      log.warn('sync projector failed', { projector: projector.name, entities: groups.length, err });
+    const permanent = err instanceof ProjectionUnavailableError;
+    if (groups.length === 1 || permanent || isStoreUnavailable(err)) {
+      for (const g of groups) failed.set(g.key, { error: describe(projector, err), permanent });
+      // One line, no stack: a projection that cannot work at all says why once per batch.
+      if (permanent) log.warn(`sync: ${projector.name} projection unavailable: ${(err as Error).message}`);
+      else log.warn('sync projector failed', { projector: projector.name, entities: groups.length, err });
       return;
     }
   }
@@ -178,7 +210,7 @@ async function applyIsolated(
     try {
       addStats(stats, projector.name, await projector.apply([g.event], ctx));
     } catch (err) {
-      failed.set(g.key, describe(projector, err));
+      failed.set(g.key, { error: describe(projector, err), permanent: false });
       log.warn('sync projector failed', { projector: projector.name, entity: g.key, err });
     }
   }
@@ -211,9 +243,10 @@ export async function listPendingEvents(store: SqlStore, now: Date, limit = 10_0
     op: OutboxEvent['op'];
     version: number;
     attempts: number;
+    projector: string | null;
   }>(
     store.db,
-    sqlTag`SELECT id, entity, entity_id, op, version, attempts FROM outbox
+    sqlTag`SELECT id, entity, entity_id, op, version, attempts, projector FROM outbox
            WHERE status = 'pending' AND available_at <= ${now.toISOString()}::timestamptz
            ORDER BY id LIMIT ${limit}`,
   );
@@ -225,6 +258,7 @@ export async function listPendingEvents(store: SqlStore, now: Date, limit = 10_0
       op: r.op,
       version: Number(r.version),
       attempts: Number(r.attempts),
+      projector: '', // one line per entity, whichever projections still owe it
     })),
   ).map((g) => g.event);
 }
@@ -241,6 +275,8 @@ export async function rebuildAll(options: {
   onIndexChanged?: RunSyncOptions['onIndexChanged'];
 }): Promise<{
   projectors: Record<string, ProjectorStats>;
+  /** Projections that could not be rebuilt (their store is unusable or unreachable), and why. */
+  failed: { projector: string; error: string }[];
   outboxCleared: number;
   indexVersion: number;
   ms: number;
@@ -257,18 +293,50 @@ export async function rebuildAll(options: {
     now,
     ...(options.progress ? { progress: options.progress } : {}),
   };
-  const projectors: Record<string, ProjectorStats> = {};
-  for (const p of options.projectors) projectors[p.name] = await p.rebuild(ctx);
-  const cleared = await queryRows<{ id: number }>(
+  // Every domain event gets its per-projection rows first, so a projection that cannot be rebuilt
+  // keeps its own rows pending while the others are marked done.
+  await fanOut(
     options.sql.db,
-    sqlTag`UPDATE outbox SET status = 'done', processed_at = ${now().toISOString()}::timestamptz,
-             lease_until = NULL, last_error = NULL
-           WHERE status = 'pending' AND id <= ${maxId} RETURNING id`,
+    options.projectors.filter((p) => !p.derived).map((p) => p.name),
+    now(),
   );
+  const projectors: Record<string, ProjectorStats> = {};
+  const failed: { projector: string; error: string }[] = [];
+  for (const p of options.projectors) {
+    try {
+      projectors[p.name] = await p.rebuild(ctx);
+    } catch (err) {
+      if (!(err instanceof ProjectionUnavailableError) && !isStoreUnavailable(err)) throw err;
+      const hint = err instanceof ProjectionUnavailableError ? ` ${err.hint}` : '';
+      failed.push({ projector: p.name, error: `${(err as Error).message}${hint}` });
+      if (p.derived) {
+        // Leave the projection a row per item still to embed, for when its store works again.
+        await options.sql.db.execute(
+          sqlTag`INSERT INTO outbox (entity, entity_id, op, version, projector)
+                 SELECT DISTINCT CASE WHEN content_id IS NOT NULL THEN 'content' ELSE 'concept' END,
+                        coalesce(content_id, concept_id)::text, 'upsert', 0, ${p.name}
+                 FROM chunks WHERE embedded_hash IS DISTINCT FROM hash`,
+        );
+      }
+    }
+  }
+  const done = options.projectors.map((p) => p.name).filter((n) => !failed.some((f) => f.projector === n));
+  const cleared = done.length
+    ? await queryRows<{ id: number }>(
+        options.sql.db,
+        sqlTag`UPDATE outbox SET status = 'done', processed_at = ${now().toISOString()}::timestamptz,
+                 lease_until = NULL, last_error = NULL
+               WHERE status = 'pending' AND id <= ${maxId} AND projector IN (${sqlTag.join(
+                 done.map((n) => sqlTag`${n}`),
+                 sqlTag`, `,
+               )}) RETURNING id`,
+      )
+    : [];
   const indexVersion = await bumpIndexVersion(options.sql.db);
   await notify(options.onIndexChanged, indexVersion);
   return {
     projectors,
+    failed,
     outboxCleared: cleared.length,
     indexVersion,
     ms: Math.round(performance.now() - started),

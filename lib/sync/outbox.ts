@@ -6,6 +6,8 @@ import type { OutboxEvent } from './types.js';
 /** A claimed outbox row: the event plus how many times it has been tried (this claim included). */
 export interface ClaimedRow extends OutboxEvent {
   attempts: number;
+  /** The projection the row is for. */
+  projector: string;
 }
 
 /**
@@ -18,11 +20,14 @@ export async function claimOutbox({
   limit,
   leaseMs,
   now,
+  projectors,
 }: {
   db: Db;
   limit: number;
   leaseMs: number;
   now: Date;
+  /** Only rows for these projections (the fan-out gives every domain event one row per projection). */
+  projectors: string[];
 }): Promise<ClaimedRow[]> {
   const until = new Date(now.getTime() + leaseMs);
   const rows = await queryRows<{
@@ -32,6 +37,7 @@ export async function claimOutbox({
     op: 'upsert' | 'delete';
     version: number;
     attempts: number;
+    projector: string;
   }>(
     db,
     sql`UPDATE outbox SET lease_until = ${until.toISOString()}::timestamptz, attempts = attempts + 1
@@ -39,11 +45,15 @@ export async function claimOutbox({
           SELECT id FROM outbox
           WHERE status = 'pending' AND available_at <= ${now.toISOString()}::timestamptz
             AND (lease_until IS NULL OR lease_until < ${now.toISOString()}::timestamptz)
+            AND projector IN (${sql.join(
+              projectors.map((p) => sql`${p}`),
+              sql`, `,
+            )})
           ORDER BY id
           FOR UPDATE SKIP LOCKED
           LIMIT ${limit}
         )
-        RETURNING id, entity, entity_id, op, version, attempts`,
+        RETURNING id, entity, entity_id, op, version, attempts, projector`,
   );
   return rows
     .map((r) => ({
@@ -53,6 +63,7 @@ export async function claimOutbox({
       op: r.op,
       version: Number(r.version),
       attempts: Number(r.attempts),
+      projector: r.projector,
     }))
     .sort((a, b) => a.id - b.id);
 }
@@ -100,15 +111,34 @@ export async function markOutboxFailed({
   error,
   now,
   policy,
+  permanent = false,
 }: {
   db: Db;
   rows: ClaimedRow[];
   error: string;
   now: Date;
   policy: RetryPolicy;
+  /**
+   * The projection cannot work in this deployment (ProjectionUnavailableError): wait the longest
+   * delay, and do not count the try, so the rows are there when the cause is fixed.
+   */
+  permanent?: boolean;
 }): Promise<{ dead: number; retrying: number }> {
   let dead = 0;
   const message = error.slice(0, 2000);
+  if (permanent) {
+    if (!rows.length) return { dead: 0, retrying: 0 };
+    const at = new Date(now.getTime() + policy.maxDelayMs);
+    await db.execute(
+      sql`UPDATE outbox SET available_at = ${at.toISOString()}::timestamptz, lease_until = NULL,
+            last_error = ${message}, attempts = greatest(attempts - 1, 0)
+          WHERE id IN (${sql.join(
+            rows.map((r) => sql`${r.id}`),
+            sql`, `,
+          )}) AND status = 'pending'`,
+    );
+    return { dead: 0, retrying: rows.length };
+  }
   for (const row of rows) {
     if (row.attempts >= policy.maxAttempts) {
       dead++;

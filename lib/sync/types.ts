@@ -42,6 +42,11 @@ export interface DriftReport {
  */
 export interface Projector {
   readonly name: string;
+  /**
+   * Its outbox rows come from another projector (vectors follow text), not from the fan-out of domain
+   * events.
+   */
+  readonly derived?: boolean;
   /** Projects these events (same entity may appear once per batch; the latest SQL state wins). */
   apply(events: OutboxEvent[], ctx: SyncContext): Promise<ProjectorStats>;
   /** Rebuilds the whole projection from SQL. */
@@ -49,3 +54,5 @@ export interface Projector {
   /** Compares SQL with the projection and repairs drift (reports only, with ctx.dryRun). */
   reconcile(ctx: SyncContext): Promise<DriftReport>;
 }
+
+export { ProjectionUnavailableError } from '../stores/unavailable.js';

@@ -39,7 +39,7 @@ beforeAll(async () => {
       slug: 'bm25-lesson',
       kind: 'lesson',
       title: 'Ranking with BM25',
-      body: 'BM25 ranks documents by term frequency, inverse document frequency and length normalisation. Compare <script> tags & entities.',
+      body: 'BM25 ranks documents by term frequency, inverse document frequency and length normalisation. Compare `<script>` tags & entities.',
       concepts: ['bm25'],
     }),
   });

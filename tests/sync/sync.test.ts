@@ -7,8 +7,9 @@ import { createContent, deleteContent, updateContent } from '../../lib/content/c
 import { toContentDoc } from '../../lib/content/schemas.js';
 import { queryRows, type SqlStore, setSql } from '../../lib/stores/sql/index.js';
 import { getVectorStore, setVectorStore } from '../../lib/stores/vector/index.js';
-import { rebuildAll, runSync } from '../../lib/sync/engine.js';
+import { fanOut, rebuildAll, runSync } from '../../lib/sync/engine.js';
 import { claimOutbox, DEFAULT_RETRY } from '../../lib/sync/outbox.js';
+import { createTextProjector } from '../../lib/sync/text-projector.js';
 import type { Projector } from '../../lib/sync/types.js';
 import { createVectorProjector } from '../../lib/sync/vector-projector.js';
 import { createPglite } from '../helpers/sql.js';
@@ -50,7 +51,7 @@ let clock: Date;
 const now = () => clock;
 const vectorProjector = () => createVectorProjector();
 const sync = (
-  projectors: Projector[] = [vectorProjector()],
+  projectors: Projector[] = [createTextProjector(), vectorProjector()],
   extra: Partial<Parameters<typeof runSync>[0]> = {},
 ) => runSync({ sql: store, projectors, now, ...extra });
 
@@ -105,13 +106,14 @@ describe('outbox sync: vector projection', () => {
   it('happy: a new post is chunked into SQL rows and vectors under <contentId>:<position> with metadata', async () => {
     const post = await addPost('alpha');
     const stats = await sync();
-    expect(stats).toMatchObject({ claimed: 1, done: 1, dead: 0 });
+    // The write's event fans out to a text row; the text projection queues a vectors row for the post.
+    expect(stats).toMatchObject({ claimed: 2, done: 2, dead: 0 });
     const rows = await queryRows<{ id: string; heading: string; hash: string }>(
       store.db,
       sql`SELECT id, heading, hash FROM chunks ORDER BY position`,
     );
-    expect(rows.map((r) => r.id)).toEqual([`${post.id}:0`, `${post.id}:1`, `${post.id}:2`]);
-    expect(rows.map((r) => r.heading)).toEqual(['Indexes', 'Vacuum', 'Pooling']);
+    expect(rows.map((r) => r.id)).toEqual([`${post.id}:0`, `${post.id}:1`, `${post.id}:2`, `${post.id}:3`]);
+    expect(rows.map((r) => r.heading)).toEqual(['', 'Indexes', 'Vacuum', 'Pooling']);
     expect(await vectorIds()).toEqual(rows.map((r) => r.id));
     const [match] = await (await getVectorStore()).query(await embedder.inner.vector('dead tuples vacuum'), {
       topK: 1,
@@ -122,7 +124,7 @@ describe('outbox sync: vector projection', () => {
       kind: 'post',
       heading: 'Vacuum',
     });
-    expect((await outboxRows()).map((r) => r.status)).toEqual(['done']);
+    expect((await outboxRows()).map((r) => r.status)).toEqual(['done', 'done', 'done']);
   });
 
   it("happy: editing one section of one post re-embeds only that post's changed chunk", async () => {
@@ -140,10 +142,10 @@ describe('outbox sync: vector projection', () => {
     const stats = await sync();
     expect(embedder.texts).toHaveLength(1);
     expect(embedder.texts[0]).toContain('Autovacuum runs it for you.');
-    expect(stats.projectors.vectors).toMatchObject({ chunksEmbedded: 1, chunksSkipped: 2, chunksDeleted: 0 });
+    expect(stats.projectors.vectors).toMatchObject({ chunksEmbedded: 1, chunksSkipped: 3, chunksDeleted: 0 });
     const [row] = await queryRows<{ text: string }>(
       store.db,
-      sql`SELECT text FROM chunks WHERE id = ${`${a.id}:1`}`,
+      sql`SELECT text FROM chunks WHERE id = ${`${a.id}:2`}`,
     );
     expect(row?.text).toContain('Autovacuum');
   });
@@ -171,8 +173,9 @@ describe('outbox sync: vector projection', () => {
         expectedVersion: a.version,
       });
     const stats = await sync();
-    expect(stats).toMatchObject({ claimed: 4, entities: 1, done: 4 });
-    expect(embedder.texts).toHaveLength(3); // one embedding pass of the final state
+    // Four text rows collapse into one projection, which queues one vectors row.
+    expect(stats).toMatchObject({ claimed: 5, entities: 2, done: 5 });
+    expect(embedder.texts).toHaveLength(4); // one embedding pass of the final state
     expect(embedder.texts.join('\n')).toContain('three');
   });
 
@@ -187,7 +190,8 @@ describe('outbox sync: vector projection', () => {
       expectedVersion: a.version,
     });
     await sync();
-    expect(await vectorIds()).toEqual([`${a.id}:0`]);
+    expect(await vectorIds()).toEqual([`${a.id}:0`, `${a.id}:1`]);
+    expect(await queryRows(store.db, sql`SELECT id FROM chunk_tombstones`)).toEqual([]);
   });
 
   it('happy: deleting a post removes its vectors and chunk rows, and leaves the others', async () => {
@@ -196,10 +200,10 @@ describe('outbox sync: vector projection', () => {
     await sync();
     await deleteContent({ sql: store, actor: 'test', target: { id: a.id }, expectedVersion: a.version });
     const stats = await sync();
-    expect(stats.projectors.vectors?.chunksDeleted).toBe(3);
+    expect(stats.projectors.vectors?.chunksDeleted).toBe(4);
     const ids = await vectorIds();
     expect(ids.some((id) => id.startsWith(a.id))).toBe(false);
-    expect(ids.filter((id) => id.startsWith(b.id))).toHaveLength(3);
+    expect(ids.filter((id) => id.startsWith(b.id))).toHaveLength(4);
   });
 });
 
@@ -207,13 +211,21 @@ describe('outbox sync: failures', () => {
   it('error: a worker that dies after claiming loses nothing; the next run completes after the lease expires', async () => {
     await addPost('alpha');
     // A worker claims the batch and dies before marking anything.
-    const claimed = await claimOutbox({ db: store.db, limit: 10, leaseMs: 60_000, now: clock });
+    // (the first sync pass fans the write's event out into per-projection rows; this worker claims them)
+    await fanOut(store.db, ['text'], clock);
+    const claimed = await claimOutbox({
+      db: store.db,
+      limit: 10,
+      leaseMs: 60_000,
+      now: clock,
+      projectors: ['text'],
+    });
     expect(claimed).toHaveLength(1);
     expect((await sync()).claimed).toBe(0); // still leased: nobody else takes it
     clock = new Date(clock.getTime() + 61_000);
     const stats = await sync();
-    expect(stats).toMatchObject({ claimed: 1, done: 1 });
-    expect(await vectorIds()).toHaveLength(3);
+    expect(stats).toMatchObject({ claimed: 2, done: 2 });
+    expect(await vectorIds()).toHaveLength(4);
   });
 
   it('error: a projector that throws midway backs off, and the retry completes the work', async () => {
@@ -230,9 +242,11 @@ describe('outbox sync: failures', () => {
         return stats;
       },
     };
-    const first = await sync([flaky], { retry: { ...DEFAULT_RETRY, random: () => 0 } });
-    expect(first).toMatchObject({ done: 0, retrying: 1 });
-    const [row] = await outboxRows();
+    const first = await sync([createTextProjector(), flaky], {
+      retry: { ...DEFAULT_RETRY, random: () => 0 },
+    });
+    expect(first).toMatchObject({ done: 1, retrying: 1 }); // text done, vectors backing off
+    const row = (await outboxRows()).at(-1);
     expect(row).toMatchObject({
       status: 'pending',
       attempts: 1,
@@ -243,7 +257,7 @@ describe('outbox sync: failures', () => {
     embedder.texts = [];
     expect(await sync([flaky])).toMatchObject({ claimed: 1, done: 1 });
     expect(embedder.texts).toEqual([]); // idempotent: the first attempt's vectors were kept
-    expect(await vectorIds()).toHaveLength(3);
+    expect(await vectorIds()).toHaveLength(4);
   });
 
   it('error: after N failed attempts a row is parked as dead with its last error', async () => {
@@ -261,7 +275,7 @@ describe('outbox sync: failures', () => {
       clock = new Date(clock.getTime() + 60 * 60_000);
     }
     expect(dead).toBe(1);
-    const [row] = await outboxRows();
+    const row = (await outboxRows()).at(-1);
     expect(row).toMatchObject({ status: 'dead', attempts: 3, last_error: 'broken: index unreachable' });
     expect((await sync([broken], { retry })).claimed).toBe(0);
   });
@@ -277,9 +291,17 @@ describe('outbox sync: failures', () => {
         return real.apply(events, ctx);
       },
     };
-    const stats = await sync([picky]);
-    expect(stats).toMatchObject({ claimed: 2, done: 1, retrying: 1 });
-    expect((await outboxRows()).map((r) => r.status)).toEqual(['pending', 'done']);
+    const stats = await sync([createTextProjector(), picky]);
+    // Two text rows done, then one vectors row per post: alpha's backs off alone.
+    expect(stats).toMatchObject({ claimed: 4, done: 3, retrying: 1 });
+    const vectorRows = await queryRows<{ entity_id: string; status: string }>(
+      store.db,
+      sql`SELECT entity_id, status FROM outbox WHERE projector = 'vectors' ORDER BY id`,
+    );
+    expect(vectorRows.map((r) => [r.entity_id === a.id, r.status])).toEqual([
+      [true, 'pending'],
+      [false, 'done'],
+    ]);
   });
 });
 
@@ -297,7 +319,7 @@ describe('index identity', () => {
       expect(rows.at(-1)?.last_error).toMatch(/npm run reindex -- --full/);
       // The full rebuild is the cure: it resets the index to the new identity.
       const rebuilt = await rebuildAll({ sql: store, projectors: [vectorProjector()], now });
-      expect(rebuilt.projectors.vectors?.chunksEmbedded).toBe(6);
+      expect(rebuilt.projectors.vectors?.chunksEmbedded).toBe(8);
       expect(await (await getVectorStore()).identity()).toEqual({ model: other.id, dimension: 128 });
       expect((await outboxRows()).every((r) => r.status === 'done')).toBe(true);
     } finally {
@@ -334,7 +356,7 @@ describe('reconcile', () => {
     const projector = vectorProjector();
     const dry = await projector.reconcile({ sql: store, now, dryRun: true });
     expect(dry).toMatchObject({ missing: 1, stale: 1, orphaned: 1, repaired: false });
-    expect(await vectorIds()).toHaveLength(3); // dry run changed nothing
+    expect(await vectorIds()).toHaveLength(4); // dry run changed nothing
     const fixed = await projector.reconcile({ sql: store, now });
     expect(fixed.repaired).toBe(true);
     expect(await projector.reconcile({ sql: store, now, dryRun: true })).toMatchObject({
@@ -342,6 +364,6 @@ describe('reconcile', () => {
       stale: 0,
       orphaned: 0,
     });
-    expect(await vectorIds()).toEqual([`${a.id}:0`, `${a.id}:1`, `${a.id}:2`]);
+    expect(await vectorIds()).toEqual([`${a.id}:0`, `${a.id}:1`, `${a.id}:2`, `${a.id}:3`]);
   });
 });

@@ -102,6 +102,7 @@ describe('outbox mechanics', () => {
       op,
       version: id,
       attempts: 1,
+      projector: 'text',
     });
     const groups = collapse([row(1, 'a', 'upsert'), row(2, 'b', 'upsert'), row(3, 'a', 'delete')]);
     expect(groups.map((g) => [g.event.entityId, g.event.op, g.rows.length])).toEqual([

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { ContentKind } from '../../../db/schema.js';
+import type { DocumentKind } from '../../../db/schema.js';
 import { atomic, queryRows, type SqlStore } from '../sql/index.js';
+import { ProjectionUnavailableError } from '../unavailable.js';
 import {
   type IndexIdentity,
   IndexMismatchError,
@@ -22,7 +23,7 @@ interface Row extends Record<string, unknown> {
   id: string;
   score: number | string;
   content_id: string;
-  kind: ContentKind;
+  kind: DocumentKind;
   slug: string;
   title: string;
   heading: string;
@@ -194,7 +195,7 @@ export class PgVectorStore implements VectorStore {
       store.db,
       sql`select extname from pg_extension where extname = 'vector'`,
     );
-    if (rows.length === 0) throw new Error('the pgvector extension is not installed in this database');
+    if (rows.length === 0) throw pgvectorMissing();
   }
 
   private readyFor(store: SqlStore): IndexIdentity | undefined {
@@ -207,6 +208,8 @@ export class PgVectorStore implements VectorStore {
     if (ready) return ready;
     const existing = await this.identity();
     if (!existing || !(await this.tableExists())) {
+      const ext = await queryRows(store.db, sql`select 1 from pg_available_extensions where name = 'vector'`);
+      if (ext.length === 0) throw pgvectorMissing();
       throw new Error('The vector index is not initialised: call ensureIndex (npm run reindex) first');
     }
     this.verified = { store, identity: existing };
@@ -246,12 +249,18 @@ async function ensureExtension(store: SqlStore): Promise<void> {
   try {
     await store.db.execute(sql`create extension if not exists vector`);
   } catch (err) {
-    throw new Error(
-      'pgvector is not available on this PostgreSQL server, so vectors cannot be stored in it. ' +
-        'Use a server with pgvector (Neon, PGlite) or Pinecone (set PINECONE_API_KEY and PINECONE_INDEX).',
-      { cause: err },
-    );
+    throw pgvectorMissing(err);
   }
+}
+
+/** The named state of a PostgreSQL server without the pgvector extension. */
+export function pgvectorMissing(cause?: unknown): ProjectionUnavailableError {
+  const error = new ProjectionUnavailableError(
+    'The pgvector extension is not installed on this PostgreSQL server, so it cannot hold vectors.',
+    'Install pgvector on the server, or configure Pinecone (PINECONE_API_KEY and PINECONE_INDEX), then run npm run reindex.',
+  );
+  if (cause !== undefined) Object.assign(error, { cause });
+  return error;
 }
 
 async function createTable(store: SqlStore, dimension: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { Errors, type Index, Pinecone, type RecordMetadata } from '@pinecone-database/pinecone';
-import type { ContentKind } from '../../../db/schema.js';
+import type { DocumentKind } from '../../../db/schema.js';
 import {
   type IndexIdentity,
   IndexMismatchError,
@@ -198,7 +198,7 @@ function fromPinecone(m: RecordMetadata): VectorMetadata {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   return {
     contentId: str(m.contentId),
-    kind: str(m.kind) as ContentKind,
+    kind: str(m.kind) as DocumentKind,
     slug: str(m.slug),
     title: str(m.title),
     heading: str(m.heading),

@@ -1,9 +1,10 @@
-import type { ContentKind } from '../../../db/schema.js';
+import type { DocumentKind } from '../../../db/schema.js';
 
 /** What a search result needs without a hydration query (DESIGN section 4): small, under 40 KB. */
 export interface VectorMetadata {
+  /** The content item's id, or the concept's id for a concept document. */
   contentId: string;
-  kind: ContentKind;
+  kind: DocumentKind;
   slug: string;
   title: string;
   /** Heading path of the chunk ("Indexes > Partial indexes"), '' for the lead. */
@@ -25,7 +26,7 @@ export interface VectorRecord {
 }
 
 export interface VectorFilter {
-  kinds?: ContentKind[];
+  kinds?: DocumentKind[];
   concept?: string;
 }
 
