@@ -112,9 +112,9 @@ try {
   const indexMs = performance.now() - indexStarted;
 
   const judged = collection.queries.filter((q) => (collection.qrels.get(q.id)?.size ?? 0) > 0);
-  const halves = judged.filter((_, i) =>
-    values.split === 'tune' ? i % 2 === 0 : values.split === 'test' ? i % 2 === 1 : true,
-  );
+  // The tuning half is the judged queries at even positions, the held-back half those at odd ones.
+  const half = new Map(judged.map((q, i) => [q.id, i % 2 === 0 ? 'tune' : 'test']));
+  const halves = judged.filter((q) => values.split === 'all' || half.get(q.id) === values.split);
   const queries = values.queries ? halves.slice(0, Number(values.queries)) : halves;
   const configs = { ...CONFIGS };
   // `--params` (and `--fusion`) take one JSON object or an array of them: custom0, custom1, ...
@@ -142,7 +142,7 @@ try {
     if (!config) throw new Error(`unknown configuration ${name}: one of ${Object.keys(configs).join(', ')}`);
     if (values['lexical-only'] && !config.lexicalOnly)
       throw new Error(`${name} needs vectors: drop --lexical-only`);
-    const runs: { ranked: string[]; judged: Judgements }[] = [];
+    const runs: { ranked: string[]; judged: Judgements; half: string }[] = [];
     const lines: string[] = [];
     const searchBar = createProgress(`search ${name}`);
     const searchStarted = performance.now();
@@ -159,7 +159,7 @@ try {
       );
       if (res.degraded) degraded++;
       const ranked = res.results.map((r) => slugToDoc.get(r.slug) ?? r.slug);
-      runs.push({ ranked, judged: collection.qrels.get(q.id) ?? new Map() });
+      runs.push({ ranked, judged: collection.qrels.get(q.id) ?? new Map(), half: half.get(q.id) ?? 'tune' });
       res.results.forEach((r, rank) => {
         lines.push(trecLine(q.id, slugToDoc.get(r.slug) ?? r.slug, rank + 1, r.score, values.tag ?? name));
       });
@@ -169,10 +169,17 @@ try {
     const searchMs = performance.now() - searchStarted;
     if (values.run)
       writeFileSync(names.length > 1 ? `${values.run}.${name}` : values.run, `${lines.join('\n')}\n`);
-    const metrics = evaluate(runs);
+    const rounded = (m: ReturnType<typeof evaluate>) =>
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
     results.push({
       config: name,
-      ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
+      ...rounded(evaluate(runs)),
+      ...(values.split === 'all'
+        ? {
+            tune: rounded(evaluate(runs.filter((r) => r.half === 'tune'))),
+            test: rounded(evaluate(runs.filter((r) => r.half === 'test'))),
+          }
+        : {}),
       degraded,
       searchMsPerQuery: Math.round((searchMs / Math.max(1, queries.length)) * 10) / 10,
     });

@@ -235,14 +235,16 @@ export function lexicalQuery({
   const proximity = prox
     ? sql`,
     pairs AS MATERIALIZED (
-      -- Consecutive query lexemes, and a query matching them within the window in either order.
-      SELECT a.term AS t1, b.term AS t2, (ia.idf + ib.idf) / 2 AS idf,
+      -- Consecutive query lexemes, and a query matching them within the window in either order;
+      -- weighted like the terms themselves (their query weight and idf), so the bonus keeps its scale
+      -- with or without feedback.
+      SELECT a.term AS t1, b.term AS t2, ((ia.qw * ia.idf) + (ib.qw * ib.idf)) / 2 AS idf,
              (SELECT string_agg(format('(%s <%s> %s) | (%s <%s> %s)', quote_literal(a.term), d, quote_literal(b.term),
                                        quote_literal(b.term), d, quote_literal(a.term)), ' | ')
               FROM generate_series(1, ${prox.window}::int) d)::tsquery AS tq
       FROM (SELECT term, pos, row_number() OVER (ORDER BY pos) AS r FROM qlex) a
       JOIN (SELECT term, pos, row_number() OVER (ORDER BY pos) AS r FROM qlex) b ON b.r = a.r + 1
-      JOIN idf ia ON ia.term = a.term JOIN idf ib ON ib.term = b.term
+      JOIN ${rm3 ? sql`idf2` : sql`idf`} ia ON ia.term = a.term JOIN ${rm3 ? sql`idf2` : sql`idf`} ib ON ib.term = b.term
       WHERE a.term <> b.term
     ),
     scored AS (

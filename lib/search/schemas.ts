@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { CONTENT_KINDS } from '../../db/schema.js';
+import { DOCUMENT_KINDS } from '../../db/schema.js';
 
 /** Longest query accepted: longer text is not a search, and would only cost embedding time. */
 export const MAX_QUERY_CHARS = 500;
 
-/** GET /api/search query string. `kind` takes one kind or several, comma-separated. */
+/**
+ * GET /api/search query string. `kind` takes one kind or several, comma-separated (`concept` for
+ * concept documents).
+ */
 export const searchQuerySchema = z
   .object({
     q: z
@@ -22,7 +25,7 @@ export const searchQuerySchema = z
             .filter(Boolean),
         ),
       ])
-      .pipe(z.array(z.enum(CONTENT_KINDS)).max(CONTENT_KINDS.length))
+      .pipe(z.array(z.enum(DOCUMENT_KINDS)).max(DOCUMENT_KINDS.length))
       .optional(),
     concept: z
       .string()
@@ -36,8 +39,9 @@ export const searchQuerySchema = z
   .strict();
 
 export const searchResultSchema = z.object({
-  slug: z.string(),
-  kind: z.enum(CONTENT_KINDS),
+  slug: z.string().describe("the content item's slug, or the concept's for kind concept"),
+  kind: z.enum(DOCUMENT_KINDS),
+  link: z.string().describe('API path of the item: /api/content/<slug> or /api/concepts/<slug>'),
   title: z.string(),
   heading: z.string(),
   snippet: z.string().describe('HTML-escaped excerpt; matched terms wrapped in <mark>'),

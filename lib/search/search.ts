@@ -27,6 +27,8 @@ export interface SearchResult {
   /** The content item's slug, or the concept's for `kind: "concept"`. */
   slug: string;
   kind: DocumentKind;
+  /** API path of the item: `/api/content/<slug>`, or `/api/concepts/<slug>` for a concept. */
+  link: string;
   title: string;
   /** Heading path of the best-matching chunk ('' for the lead). */
   heading: string;
@@ -59,6 +61,8 @@ export interface SearchResponse {
  * results for dense retrievers fused with BM25 and are not measured here (no provider key).
  */
 export interface FusionProfile {
+  /** `rrf` (reciprocal rank fusion, constant k) or `convex` (weighted sum of normalised scores). */
+  method: 'rrf' | 'convex';
   k: number;
   lexicalWeight: number;
   vectorWeight: number;
@@ -66,12 +70,14 @@ export interface FusionProfile {
 }
 
 export const LOCAL_FUSION: FusionProfile = {
+  method: 'rrf',
   k: 60,
   lexicalWeight: 1,
   vectorWeight: 0.2,
   minSimilarity: 0.25,
 };
 export const PROVIDER_FUSION: FusionProfile = {
+  method: 'rrf',
   k: 60,
   lexicalWeight: 1,
   vectorWeight: 1,
@@ -223,6 +229,7 @@ export function rankResults(
   const lexByContent = bestPerContent(lexHits.map((h) => ({ ...h, url: h.url })));
   const vecByContent = bestPerContent(
     vecHits.map((m) => ({
+      score: m.score,
       contentId: m.metadata.contentId,
       chunkId: m.id,
       kind: m.metadata.kind,
@@ -241,7 +248,14 @@ export function rankResults(
   const lexMap = new Map(lexByContent.map((c) => [c.contentId, c]));
   const vecMap = new Map(vecByContent.map((c) => [c.contentId, c]));
   const stems = queryStems(q);
-  return fuse(lists, fusion.k).map(({ id, score }) => {
+  const fused =
+    fusion.method === 'convex'
+      ? fuseConvex([
+          { weight: fusion.lexicalWeight, hits: lexByContent },
+          { weight: fusion.vectorWeight, hits: vecByContent },
+        ])
+      : fuse(lists, fusion.k);
+  return fused.map(({ id, score }) => {
     // The full-text chunk has the whole text (better snippets); the vector one may be the only one.
     const lex = lexMap.get(id);
     const vec = vecMap.get(id);
@@ -249,6 +263,7 @@ export function rankResults(
     return {
       slug: best.slug,
       kind: best.kind,
+      link: `${best.kind === 'concept' ? '/api/concepts/' : '/api/content/'}${encodeURIComponent(best.slug)}`,
       title: best.title,
       heading: best.heading,
       snippet: makeSnippet(best.text, stems),
@@ -261,7 +276,32 @@ export function rankResults(
   });
 }
 
-function bestPerContent<T extends Candidate>(hits: T[]): T[] {
+/**
+ * Convex combination of normalised scores (Bruch et al., "An Analysis of Fusion Functions for Hybrid
+ * Retrieval", 2023): each side's scores divided by its best score (both are non-negative: BM25, and
+ * cosine above the floor), weighted and summed; an item missing from one side scores 0 there. Unlike
+ * RRF it keeps how much better the first hit is than the tenth. Ties keep first-seen order.
+ */
+export function fuseConvex(
+  sides: { weight: number; hits: { contentId: string; score: number }[] }[],
+): { id: string; score: number }[] {
+  const scores = new Map<string, { score: number; seen: number }>();
+  let seen = 0;
+  for (const side of sides) {
+    const top = side.hits.reduce((m, h) => Math.max(m, h.score), 0);
+    if (!(top > 0)) continue;
+    for (const h of side.hits) {
+      const entry = scores.get(h.contentId) ?? { score: 0, seen: seen++ };
+      entry.score += (side.weight * Math.max(0, h.score)) / top;
+      scores.set(h.contentId, entry);
+    }
+  }
+  return [...scores.entries()]
+    .sort((a, b) => b[1].score - a[1].score || a[1].seen - b[1].seen)
+    .map(([id, e]) => ({ id, score: e.score }));
+}
+
+function bestPerContent<T extends Candidate & { score: number }>(hits: T[]): T[] {
   const seen = new Set<string>();
   const out: T[] = [];
   for (const h of hits) {

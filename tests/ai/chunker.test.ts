@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chunkMarkdown, embeddingInput, estimateTokens, hashText } from '../../lib/ai/chunker.js';
+import {
+  chunkDocument,
+  chunkMarkdown,
+  type DocumentChunk,
+  documentEmbeddingInput,
+  embeddingInput,
+  estimateTokens,
+  hashText,
+} from '../../lib/ai/chunker.js';
 
 const doc = `Lead paragraph before any heading.
 
@@ -136,6 +144,94 @@ describe('chunkMarkdown', () => {
     });
     expect(chunks[0]?.heading).toBe('The pg_stat views');
     expect(chunks[0]?.text).toBe('Text.');
+  });
+});
+
+describe('chunkMarkdown: Markdown parsed (mdast, GFM) into clean text', () => {
+  it('happy: tables become cell rows without rules, lists become item lines, links keep their text', () => {
+    const body = [
+      '## Results',
+      '',
+      'See [the benchmark](https://example.dev/bench) and **bold** _claims_.',
+      '',
+      '| engine | p99 |',
+      '| ------ | --: |',
+      '| walrus | 12 ms |',
+      '',
+      '- first item',
+      '- second item with `code`',
+      '  1. nested step',
+      '',
+      '> quoted words',
+      '',
+      '<div>raw html</div>',
+      '',
+      '```ts',
+      'const x = [1](2);',
+      '```',
+    ].join('\n');
+    const [c] = chunkMarkdown({ title: 'T', body });
+    expect(c?.heading).toBe('Results');
+    expect(c?.text).toBe(
+      [
+        'See the benchmark and bold claims.',
+        '',
+        'engine | p99\nwalrus | 12 ms',
+        '',
+        '- first item\n- second item with code\n  1. nested step',
+        '',
+        'quoted words',
+        '',
+        '```ts\nconst x = [1](2);\n```',
+      ].join('\n'),
+    );
+  });
+
+  it('happy: setext headings and headings in lists are understood, and # inside code is not a heading', () => {
+    const chunks = chunkMarkdown({
+      title: 'T',
+      body: 'Top\n===\n\nUnder it.\n\n```\n# not a heading\n```\n',
+    });
+    expect(chunks.map((c) => c.heading)).toEqual(['Top']);
+    expect(chunks[0]?.text).toContain('# not a heading');
+  });
+});
+
+describe('chunkDocument: the lead chunk', () => {
+  it('happy: title, summary and tags make a lead chunk even when the body is empty', () => {
+    const [lead, ...rest] = chunkDocument({
+      title: 'Quokka exporter',
+      summary: 'Exports telemetry.',
+      tags: ['otel'],
+      body: '',
+    });
+    expect(rest).toEqual([]);
+    expect(lead).toMatchObject({
+      position: 0,
+      heading: '',
+      title: 'Quokka exporter',
+      summary: 'Exports telemetry.',
+      tags: 'otel',
+      text: '',
+    });
+  });
+
+  it('happy: the prose before the first heading joins the lead; sections follow with the title as a field', () => {
+    const chunks = chunkDocument({ title: 'Post', body: 'Intro words.\n\n# Part one\n\nMore words.' });
+    expect(chunks.map((c) => [c.position, c.heading, c.text, c.title])).toEqual([
+      [0, '', 'Intro words.', 'Post'],
+      [1, 'Part one', 'More words.', 'Post'],
+    ]);
+  });
+
+  it("happy: editing one section changes only that chunk's hash; a new summary changes only the lead", () => {
+    const doc = { title: 'Post', summary: 'S', body: 'Intro.\n\n# A\n\nAlpha.\n\n# B\n\nBeta.' };
+    const before = chunkDocument(doc);
+    const edited = chunkDocument({ ...doc, body: doc.body.replace('Beta.', 'Beta, revised.') });
+    expect(edited.map((c, i) => c.hash === before[i]?.hash)).toEqual([true, true, false]);
+    const summarised = chunkDocument({ ...doc, summary: 'S2' });
+    expect(summarised.map((c, i) => c.hash === before[i]?.hash)).toEqual([false, true, true]);
+    expect(documentEmbeddingInput(before[0] as DocumentChunk)).toBe('Post\n\nS\n\nIntro.');
   });
 });
 

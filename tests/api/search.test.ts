@@ -137,6 +137,93 @@ describe('GET /api/search', () => {
     expect(body.results[0]?.slug).toBe('kicked');
   });
 
+  it('happy: an item with a title and an empty body is found by its title (its lead chunk)', async () => {
+    const { headers } = await createUserAndLogin(t, { role: 'admin' });
+    const created = await t.request('POST', '/api/admin/content', {
+      headers,
+      json: { slug: 'title-only', kind: 'project', title: 'Quokka telemetry exporter', body: '' },
+    });
+    expect(created.status).toBe(201);
+    await t.settle();
+    const { body } = await search('q=quokka+telemetry');
+    expect(body.results[0]).toMatchObject({
+      slug: 'title-only',
+      kind: 'project',
+      heading: '',
+      link: '/api/content/title-only',
+    });
+  });
+
+  it('happy: summary and tags are searchable fields of the lead chunk', async () => {
+    await createContent({
+      sql: t.sql,
+      actor: 'test',
+      doc: toContentDoc({
+        slug: 'summary-only',
+        kind: 'post',
+        title: 'Notes',
+        summary: 'Marmalade fermentation schedules.',
+        tags: ['citrus'],
+        body: '',
+      }),
+    });
+    await syncNow({ sql: t.sql });
+    expect((await search('q=marmalade')).body.results[0]?.slug).toBe('summary-only');
+    expect((await search('q=citrus')).body.results[0]?.slug).toBe('summary-only');
+  });
+
+  it('happy: concepts are documents: found by title, summary or goals, as kind concept linking to the concept', async () => {
+    await createConcept({
+      sql: t.sql,
+      actor: 'test',
+      doc: toConceptDoc({
+        slug: 'gaussian-discriminant-analysis',
+        title: 'Gaussian discriminant analysis',
+        summary: 'A generative classifier that models each class as a Gaussian.',
+        goals: ['Derive the decision boundary of linear discriminant analysis'],
+      }),
+    });
+    await syncNow({ sql: t.sql });
+    const { body } = await search('q=What+is+Gaussian+discriminant+analysis%3F');
+    expect(body.results[0]).toMatchObject({
+      kind: 'concept',
+      slug: 'gaussian-discriminant-analysis',
+      title: 'Gaussian discriminant analysis',
+      link: '/api/concepts/gaussian-discriminant-analysis',
+      concepts: ['gaussian-discriminant-analysis'],
+    });
+    expect((await search('q=decision+boundary')).body.results[0]?.slug).toBe(
+      'gaussian-discriminant-analysis',
+    );
+    const onlyConcepts = await search('q=bm25&kind=concept');
+    expect(onlyConcepts.body.results.map((r) => [r.kind, r.slug])).toEqual([['concept', 'bm25']]);
+  });
+
+  it('happy: a query sharing no term with the corpus returns no results', async () => {
+    for (const q of ['zzzzqqq', 'xqzv+wpfk']) {
+      const { status, body } = await search(`q=${q}`);
+      expect(status).toBe(200);
+      expect(body.results).toEqual([]);
+    }
+  });
+
+  it('happy: snippets are clean text: no table rules, link syntax or emphasis markers', async () => {
+    await createContent({
+      sql: t.sql,
+      actor: 'test',
+      doc: toContentDoc({
+        slug: 'tabled',
+        kind: 'post',
+        title: 'Latency table',
+        body: '## Numbers\n\n| engine | p99 latency |\n| ------ | ----------- |\n| **walrus** | 12 ms |\n\nSee [the walrus docs](https://example.dev/walrus) for more.',
+      }),
+    });
+    await syncNow({ sql: t.sql });
+    const hit = (await search('q=walrus+latency')).body.results.find((r) => r.slug === 'tabled');
+    expect(hit?.snippet).toContain('<mark>walrus</mark>');
+    expect(hit?.snippet).not.toMatch(/-{3}|\*\*|\]\(|https:/);
+  });
+
   it('error: with the vector store down, full text answers alone and says it is degraded', async () => {
     const real = await getVectorStore();
     setVectorStore(faulty(real, 'down'));

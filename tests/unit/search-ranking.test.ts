@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apAt, evaluate, mrrAt, ndcgAt, recallAt } from '../../lib/eval/metrics.js';
 import { fuse } from '../../lib/search/fuse.js';
+import { fuseConvex } from '../../lib/search/search.js';
 import { escapeHtml, makeSnippet, queryStems } from '../../lib/search/snippet.js';
 import { collapse } from '../../lib/sync/engine.js';
 import { backoffMs, DEFAULT_RETRY } from '../../lib/sync/outbox.js';
@@ -109,5 +110,49 @@ describe('outbox mechanics', () => {
       ['a', 'delete', 2],
       ['b', 'upsert', 1],
     ]);
+  });
+});
+
+describe('convex score fusion', () => {
+  it("happy: scores are normalised by each side's best, weighted and summed; missing counts 0", () => {
+    const fused = fuseConvex([
+      {
+        weight: 0.8,
+        hits: [
+          { contentId: 'a', score: 10 },
+          { contentId: 'b', score: 5 },
+        ],
+      },
+      {
+        weight: 0.2,
+        hits: [
+          { contentId: 'b', score: 0.9 },
+          { contentId: 'c', score: 0.45 },
+        ],
+      },
+    ]);
+    expect(fused.map((f) => f.id)).toEqual(['a', 'b', 'c']);
+    expect(fused[0]?.score).toBeCloseTo(0.8, 10);
+    expect(fused[1]?.score).toBeCloseTo(0.4 + 0.2, 10);
+    expect(fused[2]?.score).toBeCloseTo(0.1, 10);
+  });
+
+  it('edge: an empty or all-zero side adds nothing; ties keep first-seen order', () => {
+    expect(
+      fuseConvex([
+        { weight: 1, hits: [] },
+        { weight: 1, hits: [{ contentId: 'x', score: 0 }] },
+      ]),
+    ).toEqual([]);
+    const tie = fuseConvex([
+      {
+        weight: 1,
+        hits: [
+          { contentId: 'p', score: 1 },
+          { contentId: 'q', score: 1 },
+        ],
+      },
+    ]);
+    expect(tie.map((f) => f.id)).toEqual(['p', 'q']);
   });
 });
