@@ -129,7 +129,14 @@ export class PgVectorStore implements VectorStore {
   }
 
   async query(vector: number[], options: { topK: number; filter?: VectorFilter }): Promise<VectorMatch[]> {
-    if (options.topK <= 0 || !(await this.tableExists())) return [];
+    if (options.topK <= 0) return [];
+    if (!(await this.tableExists())) {
+      // No index yet: empty, unless this server cannot have one at all (a named state for search).
+      const store = await this.sqlStore();
+      const ext = await queryRows(store.db, sql`select 1 from pg_available_extensions where name = 'vector'`);
+      if (ext.length === 0) throw pgvectorMissing();
+      return [];
+    }
     const store = await this.sqlStore();
     const where: SQL[] = [];
     const kinds = options.filter?.kinds;
