@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { configureLog } from '../lib/log.js';
 import { publishIndexVersion } from '../lib/search/version.js';
 import { getSql } from '../lib/stores/sql/index.js';
+import { isStoreUnavailable, ProjectionUnavailableError } from '../lib/stores/unavailable.js';
 import { defaultProjectors } from '../lib/sync/projectors.js';
 import { bumpIndexVersion } from '../lib/sync/state.js';
 import { createProgress } from './lib/progress.js';
@@ -25,12 +26,24 @@ try {
   let repaired = false;
   for (const projector of defaultProjectors()) {
     const bar = createProgress(projector.name);
-    const report = await projector.reconcile({
-      sql,
-      now: () => new Date(),
-      dryRun: values['dry-run'],
-      progress: bar.update,
-    });
+    let report: Awaited<ReturnType<typeof projector.reconcile>>;
+    try {
+      report = await projector.reconcile({
+        sql,
+        now: () => new Date(),
+        dryRun: values['dry-run'],
+        progress: bar.update,
+      });
+    } catch (err) {
+      bar.stop();
+      // A projection that cannot work here (pgvector missing) or whose store is down: one clear line,
+      // and the other projections are still reconciled.
+      if (!(err instanceof ProjectionUnavailableError) && !isStoreUnavailable(err)) throw err;
+      const hint = err instanceof ProjectionUnavailableError ? ` ${err.hint}` : '';
+      process.stderr.write(`reconcile: ${projector.name}: ${(err as Error).message}${hint}\n`);
+      exitCode = 1;
+      continue;
+    }
     bar.stop();
     const drift = report.missing + report.stale + report.orphaned;
     out(

@@ -212,6 +212,7 @@ export function createVectorProjector(deps: VectorProjectorDeps = {}): Projector
     async reconcile(ctx: SyncContext): Promise<DriftReport> {
       const db = ctx.sql.db;
       const vectors = await vectorsOf();
+      await vectors.ping(); // a store that cannot work here says so by name (pgvector missing)
       const embedder = await embedderOf();
       const identity = await vectors.identity();
       const wanted = embedderIdentity(embedder);
