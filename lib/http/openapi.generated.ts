@@ -5837,7 +5837,8 @@ export const openapi: Record<string, unknown> = {
                         "type": "object",
                         "properties": {
                           "slug": {
-                            "type": "string"
+                            "type": "string",
+                            "description": "the content item's slug, or the concept's for kind concept"
                           },
                           "kind": {
                             "type": "string",
@@ -5846,8 +5847,13 @@ export const openapi: Record<string, unknown> = {
                               "post",
                               "course",
                               "lesson",
-                              "page"
+                              "page",
+                              "concept"
                             ]
+                          },
+                          "link": {
+                            "type": "string",
+                            "description": "API path of the item: /api/content/<slug> or /api/concepts/<slug>"
                           },
                           "title": {
                             "type": "string"
@@ -5881,6 +5887,7 @@ export const openapi: Record<string, unknown> = {
                         "required": [
                           "slug",
                           "kind",
+                          "link",
                           "title",
                           "heading",
                           "snippet",

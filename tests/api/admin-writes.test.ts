@@ -67,7 +67,7 @@ describe('admin writes', () => {
 
     const outbox = await queryRows<{ op: string }>(
       t.sql.db,
-      sql`SELECT op FROM outbox WHERE entity_id = ${id} ORDER BY id`,
+      sql`SELECT op FROM outbox WHERE entity_id = ${id} AND projector IS NULL ORDER BY id`,
     );
     expect(outbox.map((o) => o.op)).toEqual(['upsert', 'upsert', 'delete']);
     const audit = await queryRows<{ actor: string; action: string }>(
