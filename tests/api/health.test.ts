@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../../lib/stores/cache/index.js';
 import { MemoryCache } from '../../lib/stores/cache/memory.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
 
 describe('GET /api/health', () => {
   let t: TestApp;
@@ -42,8 +43,36 @@ describe('GET /api/health', () => {
     const t3 = await createTestApp({ sql: t.sql, cache: slow as Cache });
     const res = await t3.request('GET', '/api/health');
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { stores: { store: string; status: string; error?: string }[] };
-    expect(body.stores.find((s) => s.store === 'cache')?.error).toMatch(/no answer within/);
+    const body = (await res.json()) as { stores: { store: string; status: string; reason?: string }[] };
+    expect(body.stores.find((s) => s.store === 'cache')).toMatchObject({ status: 'down', reason: 'timeout' });
+  });
+
+  it('security: a down store is named with its state but no error text; the details go to the logs', async () => {
+    const broken = new MemoryCache();
+    broken.ping = () =>
+      Promise.reject(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5441'), { code: 'ECONNREFUSED' }),
+      );
+    const logs = captureLogs();
+    try {
+      const t4 = await createTestApp({ sql: t.sql, cache: broken as Cache });
+      const res = await t4.request('GET', '/api/health');
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|5441|select/i);
+      const body = JSON.parse(text) as { stores: Record<string, unknown>[] };
+      expect(body.stores.find((s) => s.store === 'cache')).toEqual({
+        store: 'cache',
+        adapter: 'memory',
+        status: 'down',
+        reason: 'unreachable',
+        latencyMs: expect.any(Number),
+      });
+      for (const s of body.stores) expect(s).not.toHaveProperty('error');
+      expect(logs.lines.some((l) => l.includes('ECONNREFUSED 127.0.0.1:5441'))).toBe(true);
+    } finally {
+      logs.restore();
+    }
   });
 });
 
