@@ -60,7 +60,8 @@ async function chat(request: Request): Promise<Response> {
     retrieval: await retrieval,
     model: getChatModel(),
     modelId: chatModelId(),
-    siteUrl: env().SITE_URL ?? new URL(request.url).origin,
+    // Never the Host header: a forged one would be saved in the conversation. Relative links when unset.
+    siteUrl: env().SITE_URL ?? '',
     sql: getSql,
     headers: {
       ...rateLimitHeaders(limit),
