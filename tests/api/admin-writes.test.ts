@@ -225,6 +225,32 @@ describe('admin writes', () => {
     expect(badRollout.status).toBe(400);
   });
 
+  it('error: NUL or a lone surrogate in a content or concept write is a 400 naming the field', async () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['/api/admin/content', { slug: 'nul-1', kind: 'post', title: 'a\u0000b', body: 'x' }, 'title'],
+      [
+        '/api/admin/content',
+        { slug: 'nul-2', kind: 'post', title: 't', body: 'x', tags: ['ok', 'b\u0000'] },
+        'tags.1',
+      ],
+      ['/api/admin/content', { slug: 'nul-3', kind: 'post', title: 't', body: 'half \ud800 pair' }, 'body'],
+      ['/api/admin/concepts', { slug: 'nul-4', title: 'a\u0000b' }, 'title'],
+      ['/api/admin/concepts', { slug: 'nul-5', title: 't', summary: '\udc00' }, 'summary'],
+    ];
+    for (const [path, json, field] of cases) {
+      const res = await t.request('POST', path, { headers: admin, json });
+      expect(res.status, `${path} ${field}`).toBe(400);
+      const body = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.issues.map((i) => i.path)).toEqual([field]);
+    }
+    const [row] = await queryRows<{ n: number }>(
+      t.sql.db,
+      sql`SELECT count(*)::int AS n FROM content WHERE slug LIKE 'nul-%'`,
+    );
+    expect(row?.n).toBe(0);
+  });
+
   it('error: PUT flags with SQL down answers 503 and leaves the flags unchanged (audit first)', async () => {
     const before = await t.config.getMany([CONFIG_KEYS.flags]);
     const broken = openPostgres(`postgres://postgres@127.0.0.1:${await closedPort()}/none`);

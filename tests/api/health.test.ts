@@ -90,6 +90,14 @@ describe('routing', () => {
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
   });
 
+  it('error: a malformed percent-encoding in the path is a 400 with the error shape', async () => {
+    for (const path of ['/api/content/%ff', '/api/concepts/%e0%a4', '/api/chat/%', '/api/%zz']) {
+      const res = await t.request('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'bad_request', message: expect.any(String) } });
+    }
+  });
+
   it('error: a wrong method is 405 with Allow and the error shape', async () => {
     const res = await t.request('DELETE', '/api/health');
     expect(res.status).toBe(405);

@@ -257,8 +257,8 @@ describe('fuzz: every route rejects bad input cleanly', () => {
             const leaf = leaves[pick % leaves.length];
             if (!leaf) throw new Error('a template without strings');
             // A URL cannot carry a lone surrogate (the client's encoder sends U+FFFD), only NUL as %00.
-          const raw = `${wellFormed(before)}${bad}${wellFormed(after)}`;
-          const injected = spec.json ? raw : `${wellFormed(raw)}\u0000`;
+            const raw = `${wellFormed(before)}${bad}${wellFormed(after)}`;
+            const injected = spec.json ? raw : `${wellFormed(raw)}\u0000`;
             const target = structuredClone(spec.json ?? spec.query) as Record<string, unknown>;
             setPath(target, leaf, injected);
             const headers: Record<string, string> = {
