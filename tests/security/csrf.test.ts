@@ -27,13 +27,14 @@ describe('origin checks on state changes', () => {
 
   it('security: logout with the session cookie from another site is refused and the session lives on', async () => {
     const cookie = await cookieSession();
-    for (const cross of [
+    const crossSite: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
       { 'sec-fetch-site': 'same-site', origin: 'https://sub.evil.example' },
       { origin: 'null' },
-    ]) {
+    ];
+    for (const cross of crossSite) {
       const res = await t.request('POST', '/api/auth/logout', { headers: { ...cookie, ...cross } });
       expect(res.status, JSON.stringify(cross)).toBe(403);
       expect(await errorCode(res)).toBe('forbidden');
