@@ -34,17 +34,16 @@ export function corsHeaders(request: Request): Record<string, string> {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The site's own origin: SITE_URL's when set, else the origin the request was addressed to. */
-function siteOrigin(request: Request): string {
+/**
+ * The site's own origins: the one the request was addressed to (on Vercel the platform sets the host; a
+ * forged request from another site still addresses ours) and SITE_URL's, when set and different (a
+ * preview deployment, a custom domain).
+ */
+function siteOrigins(request: Request): string[] {
+  const own = [new URL(request.url).origin];
   const site = env().SITE_URL;
-  if (site) {
-    try {
-      return new URL(site).origin;
-    } catch {
-      // env validation makes this unreachable; fall through to the request's origin
-    }
-  }
-  return new URL(request.url).origin;
+  if (site) own.push(new URL(site).origin);
+  return own;
 }
 
 /**
@@ -52,7 +51,7 @@ function siteOrigin(request: Request): string {
  * cheat sheet: Fetch Metadata, then Origin verification). Only POST/PUT/PATCH/DELETE are checked.
  * A browser says where a request comes from: `Sec-Fetch-Site` (`same-origin` and `none`, a user's own
  * navigation, pass; `same-site`/`cross-site` pass only from an allowed origin), or, in browsers
- * without Fetch Metadata, `Origin` (the site's own or one in CORS_ORIGINS; `null` never). A request
+ * without Fetch Metadata, `Origin` (the site's own, SITE_URL's or one in CORS_ORIGINS; `null` never). A request
  * with neither header is not from a browser page (curl, a server) and carries no ambient credentials
  * it did not choose to send, so it passes; bearer-token clients are unaffected either way.
  */
@@ -60,7 +59,7 @@ export function crossSiteRefusal(request: Request): string | null {
   if (SAFE_METHODS.has(request.method.toUpperCase())) return null;
   const origin = request.headers.get('origin')?.slice(0, 200) ?? null;
   const trusted = (o: string | null) =>
-    o !== null && o !== 'null' && (o === siteOrigin(request) || allowedOrigins().has(o));
+    o !== null && o !== 'null' && (siteOrigins(request).includes(o) || allowedOrigins().has(o));
   const fetchSite = request.headers.get('sec-fetch-site')?.toLowerCase();
   if (fetchSite === 'same-origin' || fetchSite === 'none') return null;
   if (fetchSite === 'same-site' || fetchSite === 'cross-site')
