@@ -98,6 +98,17 @@ describe('routing', () => {
     }
   });
 
+  it('error: a handler called as Vercel calls it (segment in the query) answers 400 to bad encodings', async () => {
+    const { GET } = await import('../../api/content/[slug].js');
+    for (const slug of ['%ff', '%00', '%ed%a0%80', '%']) {
+      const res = await GET(new Request(`http://localhost/api/content/x?slug=${slug}`));
+      expect(res.status, slug).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(
+        /bad_request|validation_failed/,
+      );
+    }
+  });
+
   it('error: a wrong method is 405 with Allow and the error shape', async () => {
     const res = await t.request('DELETE', '/api/health');
     expect(res.status).toBe(405);
