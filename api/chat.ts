@@ -33,7 +33,8 @@ async function chat(request: Request): Promise<Response> {
       headers: { 'retry-after': '300' },
     });
   }
-  const user = await getOptionalUser(request);
+  // A signed-in caller whose session cannot be checked gets 503, not a turn saved as someone else's.
+  const user = await getOptionalUser(request, { unavailable: 'throw' });
   const subject = limitSubject(user?.id ?? null, clientIp(request));
   const limit = await enforceChatRateLimit(subject);
   const body = await parseJson(request, chatRequestSchema, { maxBytes: LIMITS.maxBodyBytes });
@@ -59,7 +60,8 @@ async function chat(request: Request): Promise<Response> {
     retrieval: await retrieval,
     model: getChatModel(),
     modelId: chatModelId(),
-    siteUrl: env().SITE_URL ?? new URL(request.url).origin,
+    // Never the Host header: a forged one would be saved in the conversation. Relative links when unset.
+    siteUrl: env().SITE_URL ?? '',
     sql: getSql,
     headers: {
       ...rateLimitHeaders(limit),

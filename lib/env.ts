@@ -77,6 +77,19 @@ export const envSchema = z.object({
   SESSION_SECRET: optionalString,
   /** Password for `npm run admin:create` when it creates the account (instead of the prompt). */
   ADMIN_PASSWORD: optionalString,
+  /**
+   * Keys backup checksums (HMAC-SHA256): an archive edited without the key is refused on restore.
+   * Restores need the same key; with it set, unsigned archives are refused.
+   */
+  BACKUP_KEY: optionalString,
+  /**
+   * The dev server (`npm run dev`) believes `X-Forwarded-For` only when this is `true` (it runs behind
+   * a proxy that overwrites the header); otherwise the client address is the socket's. On Vercel the
+   * edge sets the header itself and this has no effect.
+   */
+  TRUST_PROXY: optionalString
+    .pipe(z.enum(['true', 'false', '1', '0']).optional())
+    .transform((v) => v === 'true' || v === '1'),
   /** Comma-separated origins allowed by CORS. */
   CORS_ORIGINS: optionalString,
   /** Deadline for a handler to produce its response; past it the caller gets a 503 `timeout`. */

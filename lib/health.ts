@@ -1,19 +1,32 @@
 import { z } from 'zod';
 import { adapters, env } from './env.js';
+import { log } from './log.js';
 import { modelInfo } from './model-info.js';
 import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
 import { getGraphStore } from './stores/graph/index.js';
 import { getSql } from './stores/sql/index.js';
+import { isStoreUnavailable } from './stores/unavailable.js';
 import { getVectorStore } from './stores/vector/index.js';
+
+/**
+ * Why a store is down, in a fixed vocabulary the public health answer may show: `timeout` (no answer
+ * within the health budget), `unreachable` (connection refused, reset, DNS...), `failing` (it answered
+ * with an error). The error text itself goes only to the logs and the admin status endpoint.
+ */
+export type DownReason = 'timeout' | 'unreachable' | 'failing';
 
 export interface StoreHealth {
   store: string;
   adapter: string;
   status: 'up' | 'down';
   latencyMs: number;
+  reason?: DownReason;
+  /** The error message (admin status only; `publicHealth` drops it). */
   error?: string;
 }
+
+class HealthTimeout extends Error {}
 
 /** A store's health check: resolves when the store answers. */
 export interface HealthCheck {
@@ -56,16 +69,23 @@ export async function measureHealth(
         await Promise.race([
           c.ping(),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+            timer = setTimeout(
+              () => reject(new HealthTimeout(`no answer within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
           }),
         ]);
         return { store: c.store, adapter: c.adapter, status: 'up' as const, latencyMs: elapsed(start) };
       } catch (err) {
+        const reason: DownReason =
+          err instanceof HealthTimeout ? 'timeout' : isStoreUnavailable(err) ? 'unreachable' : 'failing';
+        log.warn('health check failed', { store: c.store, adapter: c.adapter, reason, err });
         return {
           store: c.store,
           adapter: c.adapter,
           status: 'down' as const,
           latencyMs: elapsed(start),
+          reason,
           error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable',
         };
       } finally {
@@ -92,11 +112,20 @@ function modelsCheck(): HealthCheck {
   };
 }
 
-/** The response shape of one store's health, shared by /api/health and /api/admin/status docs. */
+/** What the public /api/health shows of a store: its name, adapter and state, never error text. */
+export function publicHealth(s: StoreHealth): Omit<StoreHealth, 'error'> {
+  const { error: _error, ...rest } = s;
+  return rest;
+}
+
+/** The response shape of one store's public health (/api/health). */
 export const storeHealthSchema = z.object({
   store: z.string(),
   adapter: z.string(),
   status: z.enum(['up', 'down']),
   latencyMs: z.number(),
-  error: z.string().optional(),
+  reason: z.enum(['timeout', 'unreachable', 'failing']).optional(),
 });
+
+/** One store's health with the error text, as /api/admin/status shows it to an admin. */
+export const storeHealthDetailSchema = storeHealthSchema.extend({ error: z.string().optional() });

@@ -1,6 +1,7 @@
 /**
  * `npm run backup -- <file>`: one archive of everything durable (SQL tables and config documents),
- * streamed and gzip'd, with per-table and whole-archive checksums. Refuses to overwrite a file.
+ * streamed and gzip'd, with per-table and whole-archive checksums (HMAC under BACKUP_KEY when set).
+ * Creates missing parent folders, writes the file 0600, refuses to overwrite one.
  */
 import { existsSync } from 'node:fs';
 import { backupAll } from '../lib/backup/run.js';
@@ -36,7 +37,9 @@ try {
   console.log(`backup written to ${file}`);
   for (const [table, n] of Object.entries(summary.rows)) console.log(`  ${table.padEnd(22)} ${n}`);
   console.log(`  config documents       ${summary.configKeys.length}`);
-  console.log(`  rows ${total}, ${(summary.bytes / 1024).toFixed(1)} KiB, sha256 ${summary.sha256}`);
+  console.log(
+    `  rows ${total}, ${(summary.bytes / 1024).toFixed(1)} KiB, ${summary.keyed ? 'hmac-sha256 (BACKUP_KEY)' : 'sha256 (unkeyed: set BACKUP_KEY to detect edits)'} ${summary.sha256}`,
+  );
   console.log(`  time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   bar.stop();

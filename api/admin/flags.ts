@@ -5,6 +5,7 @@ import { timebox } from '../../lib/cache/timebox.js';
 import { FLAG_NAMES, FLAGS, flagOverridesSchema, flagStates, readOverrides } from '../../lib/config/flags.js';
 import { CONFIG_KEYS } from '../../lib/config/keys.js';
 import { resetConfigMemo } from '../../lib/config/load.js';
+import { env } from '../../lib/env.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods } from '../../lib/http/handler.js';
@@ -56,24 +57,41 @@ async function list(request: Request): Promise<Response> {
   return json(view(readOverrides(stored)), { headers: { 'cache-control': 'private, no-store' } });
 }
 
+/**
+ * PUT: the audit row is written first, so flags never change without their audit. SQL down or slow
+ * (past half the request deadline) answers 503 with the flags untouched; a config store that then
+ * fails answers 503 too, and a second audit row records that the change did not happen.
+ */
 async function put(request: Request): Promise<Response> {
   const user = await requireUser(request, { role: 'admin' });
   const { flags } = await parseJson(request, putBodySchema);
-  const store = await getConfigStore();
+  const audit = async (action: string) =>
+    (await getSql()).db.execute(
+      sql`INSERT INTO audit_log (actor, action, entity, entity_id, data)
+          VALUES (${user.id}::text, ${action}::text, 'config', ${CONFIG_KEYS.flags}::text, ${JSON.stringify(flags)}::jsonb)`,
+    );
   try {
-    await timebox(store.set(CONFIG_KEYS.flags, flags), 1000);
+    // Bounded below the request deadline: a late audit must not be followed by a flag write the caller
+    // was already told did not happen.
+    await timebox(audit('flags.update'), Math.floor(env().REQUEST_TIMEOUT_MS / 2));
+  } catch (err) {
+    log.error('flags not changed: the audit row could not be written', { err });
+    throw new ApiError('service_unavailable', 'The database is unavailable; flags were not changed.', {
+      headers: { 'retry-after': '10' },
+    });
+  }
+  try {
+    await timebox((async () => (await getConfigStore()).set(CONFIG_KEYS.flags, flags))(), 1000);
   } catch (err) {
     log.error('config store write failed', { err });
+    await timebox(audit('flags.update_failed'), 1000).catch((e: unknown) =>
+      log.error('could not record the failed flags update', { err: e }),
+    );
     throw new ApiError('service_unavailable', 'The config store is unavailable; flags were not changed.', {
       headers: { 'retry-after': '10' },
     });
   }
   resetConfigMemo();
-  const db = (await getSql()).db;
-  await db.execute(
-    sql`INSERT INTO audit_log (actor, action, entity, entity_id, data)
-        VALUES (${user.id}::text, 'flags.update', 'config', ${CONFIG_KEYS.flags}::text, ${JSON.stringify(flags)}::jsonb)`,
-  );
   return json(view(flags), { headers: { 'cache-control': 'private, no-store' } });
 }
 
@@ -99,7 +117,8 @@ export const docs = defineDocs({
   PUT: {
     summary: 'Replace flag overrides',
     description:
-      'Writes the overrides document to the config store (Vercel KV) and an audit row. Flags not listed go ' +
+      'Writes an audit row, then the overrides document to the config store (Vercel KV): with SQL down nothing ' +
+      'changes (503). Flags not listed go ' +
       'back to their defaults. Instances pick the change up within their 5 s memo (plus CDN s-maxage 5 s).',
     tags: ['admin'],
     auth: 'admin',

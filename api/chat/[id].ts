@@ -32,7 +32,7 @@ const response = z.object({
  */
 async function getOne(request: Request): Promise<Response> {
   const { id } = validate(params, { id: routeParam(request, 'id') });
-  const owner = ownerFor(request, await getOptionalUser(request), { issue: false });
+  const owner = ownerFor(request, await getOptionalUser(request, { unavailable: 'throw' }), { issue: false });
   const notFound = new ApiError('not_found', 'No conversation with this id.');
   if (!owner) throw notFound;
   const { db } = await getSql();
@@ -50,7 +50,7 @@ export const docs = defineDocs({
     auth: 'optional',
     params,
     response,
-    errors: ['not_found'],
+    errors: ['not_found', 'service_unavailable'],
     example: {
       request: 'GET /api/chat/c1',
       response: {

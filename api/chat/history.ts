@@ -29,7 +29,7 @@ async function history(request: Request): Promise<Response> {
   const q = parseQuery(request, query);
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (cursor === null) throw new ApiError('bad_request', 'The cursor is not valid.');
-  const owner = ownerFor(request, await getOptionalUser(request), { issue: false });
+  const owner = ownerFor(request, await getOptionalUser(request, { unavailable: 'throw' }), { issue: false });
   const headers = { 'cache-control': 'private, no-store' };
   if (!owner) return json({ items: [], nextCursor: null }, { headers });
   const { db } = await getSql();
@@ -53,7 +53,7 @@ export const docs = defineDocs({
     auth: 'optional',
     query,
     response,
-    errors: ['bad_request'],
+    errors: ['bad_request', 'service_unavailable'],
     example: {
       request: 'GET /api/chat/history?limit=20',
       response: {

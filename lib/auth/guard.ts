@@ -42,11 +42,23 @@ export async function requireUser(request: Request, options: { role?: Role } = {
 /**
  * The signed-in user or null. For public endpoints that personalise: an invalid token or a cache
  * outage is treated as anonymous (logged), never an error, so public reads stay up.
+ * With `unavailable: 'throw'` (endpoints whose answer depends on who the caller is, such as chat
+ * history), a caller who presents a session token that cannot be checked gets 503 instead of being
+ * served as someone else; a caller without a token is anonymous either way.
  */
-export async function getOptionalUser(request: Request): Promise<SessionUser | null> {
+export async function getOptionalUser(
+  request: Request,
+  options: { unavailable?: 'anonymous' | 'throw' } = {},
+): Promise<SessionUser | null> {
   try {
     return await resolve(request);
   } catch (err) {
+    if (options.unavailable === 'throw') {
+      log.error('session lookup failed', { err });
+      throw new ApiError('service_unavailable', 'Sign-in is temporarily unavailable. Please try again.', {
+        headers: { 'retry-after': '5' },
+      });
+    }
     log.warn('session lookup failed; treating the caller as anonymous', { err });
     return null;
   }

@@ -2,6 +2,7 @@ import { waitUntil } from '@vercel/functions';
 import { type CachePolicy, cacheControl } from '../http/json.js';
 import { log } from '../log.js';
 import { type Cache, getCache } from '../stores/cache/index.js';
+import { isStoreUnavailable } from '../stores/unavailable.js';
 import { etagOf, ifNoneMatchHits } from './etag.js';
 import { newVersionToken, VERSION_TTL_SECONDS, versionKey } from './namespaces.js';
 import { SingleFlight } from './single-flight.js';
@@ -14,10 +15,23 @@ import { timebox } from './timebox.js';
  * a cache that is down or slow costs at most `timeoutMs` per call and never fails a read.
  * Responses carry an ETag (hash of the body), answer `If-None-Match` with 304, and a CDN-friendly
  * Cache-Control.
+ *
+ * Stale-if-error: every fill also keeps the body under an unversioned key (`s:<namespace>:<key>`)
+ * for a day. When `compute` fails because SQL cannot be reached, that last good body is served with
+ * `x-cache: STALE` (and a short CDN lifetime) instead of a 503, so pages read before an outage stay
+ * up through it, however many writes moved the namespace version since. A cache that is down too,
+ * or a key never read before, still answers 503. A 4xx from `compute` is never served stale.
  */
 
 /** What catalogue reads send: CDN-fresh for a minute, then served stale while it revalidates. */
 export const READ_POLICY: CachePolicy = { sMaxAge: 60, staleWhileRevalidate: 300 };
+
+/** A stale body is kept this long after its last fill. */
+export const STALE_TTL_SECONDS = 24 * 3600;
+/** What a stale answer may be kept for by the CDN: briefly, so recovery shows within seconds. */
+const STALE_POLICY: CachePolicy = { sMaxAge: 5 };
+
+export const staleKey = (namespace: string, key: string) => `s:${namespace}:${key}`;
 
 interface Entry {
   body: string;
@@ -53,21 +67,53 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
       const version = await versionFlights.run(o.namespace, () => readVersion(cache, o.namespace, timeoutMs));
       fullKey = `c:${o.namespace}:${version}:${o.key}`;
       const hit = await timebox(cache.get<Entry>(fullKey), timeoutMs);
-      if (hit && typeof hit.body === 'string' && typeof hit.etag === 'string')
-        return respond(o.request, hit, policy, 'HIT');
+      if (isEntry(hit)) return respond(o.request, hit, policy, 'HIT');
     } catch (err) {
       log.warn('cache unavailable; reading from the database', { namespace: o.namespace, err });
       fullKey = null;
     }
   }
   const key = fullKey;
-  const entry = await flights.run(key ?? `bypass:${o.namespace}:${o.key}`, async () => {
-    const body = JSON.stringify(await o.compute());
-    const computed = { body, etag: await etagOf(body) };
-    if (cache && key) background(cache.set(key, computed, { ttlSeconds: o.ttlSeconds ?? 300 }));
-    return computed;
-  });
+  let entry: Entry;
+  try {
+    entry = await flights.run(key ?? `bypass:${o.namespace}:${o.key}`, async () => {
+      const body = JSON.stringify(await o.compute());
+      const computed = { body, etag: await etagOf(body) };
+      if (cache && key)
+        background(
+          Promise.all([
+            cache.set(key, computed, { ttlSeconds: o.ttlSeconds ?? 300 }),
+            cache.set(staleKey(o.namespace, o.key), computed, { ttlSeconds: STALE_TTL_SECONDS }),
+          ]),
+        );
+      return computed;
+    });
+  } catch (err) {
+    if (cache && key && isStoreUnavailable(err)) {
+      const stale = await timebox(cache.get<Entry>(staleKey(o.namespace, o.key)), timeoutMs).catch(
+        () => null,
+      );
+      if (isEntry(stale)) {
+        log.warn('the database is unreachable; serving the last good answer', {
+          namespace: o.namespace,
+          key: o.key,
+          err,
+        });
+        return respond(o.request, stale, STALE_POLICY, 'STALE');
+      }
+    }
+    throw err;
+  }
   return respond(o.request, entry, policy, key ? 'MISS' : 'BYPASS');
+}
+
+function isEntry(v: unknown): v is Entry {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as Entry).body === 'string' &&
+    typeof (v as Entry).etag === 'string'
+  );
 }
 
 /**

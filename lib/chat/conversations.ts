@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { toStorable, toStorableString } from '../storable-text.js';
 import { atomic, type Db, queryRows, type SqlStore, schema } from '../stores/sql/index.js';
 
 /**
@@ -36,6 +37,8 @@ export async function getConversationOwner({ db, id }: { db: Db; id: string }): 
  * conversation row is created or touched, then its messages are replaced, so a regenerated answer
  * replaces the old one. Every statement is guarded by the owner, so a conversation id owned by someone
  * else is never written. Returns false when the owner did not match.
+ * Text is made storable first (NUL and lone surrogates become U+FFFD): a model's answer or a retrieved
+ * passage may carry them, and one such character must not cost the whole turn.
  */
 export async function saveConversation({
   store,
@@ -56,15 +59,17 @@ export async function saveConversation({
     id: `${id}/${m.id}`,
     seq,
     role: m.role,
-    parts: m.parts,
-    metadata: m.metadata ?? null,
+    parts: toStorable(m.parts),
+    metadata: m.metadata ? toStorable(m.metadata) : null,
   }));
+  // Cut first, then clean: a cut can split a surrogate pair.
+  const storableTitle = toStorableString(title.slice(0, 200));
   const at = now.toISOString();
   const owned = sql`exists (select 1 from conversations c where c.id = ${id} and c.owner_id = ${ownerId})`;
   const [upserted] = await atomic(store, (q) => [
     q.execute(sql`
       insert into conversations (id, owner_id, title, created_at, updated_at)
-      values (${id}, ${ownerId}, ${title.slice(0, 200)}, ${at}::timestamptz, ${at}::timestamptz)
+      values (${id}, ${ownerId}, ${storableTitle}, ${at}::timestamptz, ${at}::timestamptz)
       on conflict (id) do update set updated_at = excluded.updated_at
       where conversations.owner_id = excluded.owner_id
       returning id`),

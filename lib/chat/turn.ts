@@ -34,7 +34,7 @@ export interface ChatTurn {
   retrieval: Retrieval;
   model: LanguageModel;
   modelId: string;
-  /** Base of citation links: SITE_URL or the request's origin. */
+  /** Base of citation links: SITE_URL, or '' for relative links (`/content/<slug>`). */
   siteUrl: string;
   sql: () => Promise<SqlStore>;
   maxOutputTokens?: number;

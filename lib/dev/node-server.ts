@@ -1,18 +1,31 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { env } from '../env.js';
 import type { App } from './router.js';
 
 /**
  * Serves an App over node:http: Web Requests in, streamed Web Responses out. A client that disconnects
  * aborts `request.signal`, so streaming handlers (chat) stop generating.
+ * The client address is the socket's, written into `X-Forwarded-For` and `X-Real-IP` over whatever the
+ * client sent, as Vercel's edge does; so per-IP limits cannot be dodged by rotating a header. Only with
+ * `TRUST_PROXY=true` (the server runs behind a proxy that sets those headers itself) are they believed.
  */
-export function serveApp(app: App): Server {
+export function serveApp(app: App, options: { trustProxy?: boolean } = {}): Server {
+  const trustProxy = options.trustProxy ?? env().TRUST_PROXY;
   return createServer((req, res) => {
-    void handle(app, req, res);
+    void handle(app, req, res, trustProxy).catch(() => {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'bad_request', message: 'The request is not valid.' } }));
+    });
   });
 }
 
-async function handle(app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  app: App,
+  req: IncomingMessage,
+  res: ServerResponse,
+  trustProxy: boolean,
+): Promise<void> {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
@@ -24,8 +37,11 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse): Prom
     if (Array.isArray(v)) for (const item of v) headers.append(k, item);
     else if (v !== undefined) headers.set(k, v);
   }
-  if (!headers.has('x-forwarded-for'))
-    headers.set('x-forwarded-for', req.socket.remoteAddress ?? '127.0.0.1');
+  const socketAddress = req.socket.remoteAddress ?? '127.0.0.1';
+  if (!trustProxy) {
+    headers.set('x-forwarded-for', socketAddress);
+    headers.set('x-real-ip', socketAddress);
+  } else if (!headers.has('x-forwarded-for')) headers.set('x-forwarded-for', socketAddress);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   const request = new Request(url, {
     method: req.method,

@@ -171,6 +171,13 @@ export function createApp(options: AppOptions = {}): App {
 
   async function dispatch(request: Request): Promise<Response> {
     let url = new URL(request.url);
+    // A malformed percent-encoding (`/api/content/%ff`) is the client's mistake: 400, as on Vercel.
+    // A path that decodes whole decodes segment by segment too, so the matching below cannot throw.
+    try {
+      decodeURIComponent(url.pathname);
+    } catch {
+      return jsonError(400, 'bad_request', 'The URL path is not valid percent-encoding.');
+    }
     let match = matchRoute(url.pathname);
     if (!match) {
       for (const r of rewrites) {

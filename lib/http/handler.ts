@@ -1,6 +1,6 @@
 import { env } from '../env.js';
 import { configureLog } from '../log.js';
-import { corsHeaders, preflight } from './cors.js';
+import { corsHeaders, crossSiteRefusal, preflight } from './cors.js';
 import { ApiError, toErrorResponse } from './errors.js';
 
 export type Handler = (request: Request) => Promise<Response> | Response;
@@ -51,6 +51,13 @@ export function withErrors(handler: Handler): Handler {
     let response: Response;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      // State changes a browser sends from another site are refused before any handler runs: cookies
+      // (the session, the anonymous chat id) ride along on such requests without the user's say.
+      const refusal = crossSiteRefusal(request);
+      if (refusal)
+        throw new ApiError('forbidden', `Cross-site request refused (${refusal}).`, {
+          headers: { vary: 'Origin' },
+        });
       // A deadline for producing the response (a stream may go on after it): a hung store becomes a
       // 503 the client can retry, never a request that hangs until the platform kills it.
       const deadlineMs = env().REQUEST_TIMEOUT_MS;
@@ -97,8 +104,16 @@ export function finalize(
     if (!h.has('x-request-id')) h.set('x-request-id', requestId);
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!h.has(k)) h.set(k, v);
     for (const [k, v] of Object.entries(extra)) {
-      if (k === 'vary' && h.has('vary')) h.set('vary', `${h.get('vary')}, ${v}`);
-      else h.set(k, v);
+      if (k === 'vary' && h.has('vary')) {
+        const current = h.get('vary') ?? '';
+        if (
+          !current
+            .toLowerCase()
+            .split(/\s*,\s*/)
+            .includes(v.toLowerCase())
+        )
+          h.set('vary', `${current}, ${v}`);
+      } else h.set(k, v);
     }
   };
   try {

@@ -1362,7 +1362,7 @@ export const openapi: Record<string, unknown> = {
       "put": {
         "operationId": "putAdminFlags",
         "summary": "Replace flag overrides",
-        "description": "Writes the overrides document to the config store (Vercel KV) and an audit row. Flags not listed go back to their defaults. Instances pick the change up within their 5 s memo (plus CDN s-maxage 5 s).",
+        "description": "Writes an audit row, then the overrides document to the config store (Vercel KV): with SQL down nothing changes (503). Flags not listed go back to their defaults. Instances pick the change up within their 5 s memo (plus CDN s-maxage 5 s).",
         "tags": [
           "admin"
         ],
@@ -1900,7 +1900,7 @@ export const openapi: Record<string, unknown> = {
       "get": {
         "operationId": "getAdminStatus",
         "summary": "Operational status",
-        "description": "Outbox rows by status, how old the oldest pending row is, recent dead letters with their last error, and store health.",
+        "description": "Outbox rows by status, how old the oldest pending row is, recent dead letters with their last error, and store health with each error message. With SQL down it still answers 200: `outbox` is null, `unavailable` lists it and the sql entry of `stores` says why.",
         "tags": [
           "admin"
         ],
@@ -1920,87 +1920,103 @@ export const openapi: Record<string, unknown> = {
                   "type": "object",
                   "properties": {
                     "outbox": {
-                      "type": "object",
-                      "properties": {
-                        "byStatus": {
+                      "anyOf": [
+                        {
                           "type": "object",
                           "properties": {
-                            "pending": {
+                            "byStatus": {
+                              "type": "object",
+                              "properties": {
+                                "pending": {
+                                  "type": "number"
+                                },
+                                "done": {
+                                  "type": "number"
+                                },
+                                "dead": {
+                                  "type": "number"
+                                }
+                              },
+                              "required": [
+                                "pending",
+                                "done",
+                                "dead"
+                              ],
+                              "additionalProperties": false
+                            },
+                            "due": {
                               "type": "number"
                             },
-                            "done": {
-                              "type": "number"
+                            "oldestPendingSeconds": {
+                              "type": [
+                                "number",
+                                "null"
+                              ]
                             },
-                            "dead": {
-                              "type": "number"
+                            "deadLetters": {
+                              "type": "array",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "id": {
+                                    "type": "number"
+                                  },
+                                  "entity": {
+                                    "type": "string"
+                                  },
+                                  "entityId": {
+                                    "type": "string"
+                                  },
+                                  "op": {
+                                    "type": "string"
+                                  },
+                                  "attempts": {
+                                    "type": "number"
+                                  },
+                                  "lastError": {
+                                    "type": [
+                                      "string",
+                                      "null"
+                                    ]
+                                  },
+                                  "createdAt": {
+                                    "type": "string"
+                                  }
+                                },
+                                "required": [
+                                  "id",
+                                  "entity",
+                                  "entityId",
+                                  "op",
+                                  "attempts",
+                                  "lastError",
+                                  "createdAt"
+                                ],
+                                "additionalProperties": false
+                              }
                             }
                           },
                           "required": [
-                            "pending",
-                            "done",
-                            "dead"
+                            "byStatus",
+                            "due",
+                            "oldestPendingSeconds",
+                            "deadLetters"
                           ],
                           "additionalProperties": false
                         },
-                        "due": {
-                          "type": "number"
-                        },
-                        "oldestPendingSeconds": {
-                          "type": [
-                            "number",
-                            "null"
-                          ]
-                        },
-                        "deadLetters": {
-                          "type": "array",
-                          "items": {
-                            "type": "object",
-                            "properties": {
-                              "id": {
-                                "type": "number"
-                              },
-                              "entity": {
-                                "type": "string"
-                              },
-                              "entityId": {
-                                "type": "string"
-                              },
-                              "op": {
-                                "type": "string"
-                              },
-                              "attempts": {
-                                "type": "number"
-                              },
-                              "lastError": {
-                                "type": [
-                                  "string",
-                                  "null"
-                                ]
-                              },
-                              "createdAt": {
-                                "type": "string"
-                              }
-                            },
-                            "required": [
-                              "id",
-                              "entity",
-                              "entityId",
-                              "op",
-                              "attempts",
-                              "lastError",
-                              "createdAt"
-                            ],
-                            "additionalProperties": false
-                          }
+                        {
+                          "type": "null"
                         }
-                      },
-                      "required": [
-                        "byStatus",
-                        "due",
-                        "oldestPendingSeconds",
-                        "deadLetters"
-                      ],
-                      "additionalProperties": false
+                      ]
+                    },
+                    "unavailable": {
+                      "type": "array",
+                      "items": {
+                        "type": "string",
+                        "enum": [
+                          "outbox"
+                        ]
+                      }
                     },
                     "stores": {
                       "type": "array",
@@ -2023,6 +2039,14 @@ export const openapi: Record<string, unknown> = {
                           "latencyMs": {
                             "type": "number"
                           },
+                          "reason": {
+                            "type": "string",
+                            "enum": [
+                              "timeout",
+                              "unreachable",
+                              "failing"
+                            ]
+                          },
                           "error": {
                             "type": "string"
                           }
@@ -2039,6 +2063,7 @@ export const openapi: Record<string, unknown> = {
                   },
                   "required": [
                     "outbox",
+                    "unavailable",
                     "stores"
                   ],
                   "additionalProperties": false
@@ -2064,6 +2089,7 @@ export const openapi: Record<string, unknown> = {
                       }
                     ]
                   },
+                  "unavailable": [],
                   "stores": [
                     {
                       "store": "sql",
@@ -3095,6 +3121,16 @@ export const openapi: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -3211,6 +3247,16 @@ export const openapi: Record<string, unknown> = {
           },
           "500": {
             "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
             "content": {
               "application/json": {
                 "schema": {
@@ -4666,7 +4712,7 @@ export const openapi: Record<string, unknown> = {
             }
           },
           "503": {
-            "description": "Error: `service_unavailable`",
+            "description": "Error: `service_unavailable`, `timeout`",
             "content": {
               "application/json": {
                 "schema": {
@@ -5603,7 +5649,7 @@ export const openapi: Record<string, unknown> = {
       "get": {
         "operationId": "getHealth",
         "summary": "Health of every store",
-        "description": "Each store with its adapter, status and latency. 200 when all are up; 503 with the same body, naming the stores that are down.",
+        "description": "Each store with its adapter, status and latency. 200 when all are up; 503 with the same body, naming the stores that are down and why (`timeout`, `unreachable` or `failing`). No error text: the details are in the logs and GET /api/admin/status.",
         "tags": [
           "meta"
         ],
@@ -5651,8 +5697,13 @@ export const openapi: Record<string, unknown> = {
                           "latencyMs": {
                             "type": "number"
                           },
-                          "error": {
-                            "type": "string"
+                          "reason": {
+                            "type": "string",
+                            "enum": [
+                              "timeout",
+                              "unreachable",
+                              "failing"
+                            ]
                           }
                         },
                         "required": [

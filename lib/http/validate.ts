@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { unstorableText } from '../storable-text.js';
 import { ApiError, issuesFromZod } from './errors.js';
 
 /** Default largest JSON body a handler reads. */
@@ -37,8 +38,15 @@ export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.
   return validate(schema, Object.fromEntries(url.searchParams));
 }
 
-/** Validates any value, answering 400 with field paths. */
+/**
+ * Validates any value, answering 400 with field paths. Every input goes through here (bodies, query
+ * strings, path parameters), so this is also where text PostgreSQL cannot store is refused, whatever
+ * the schema: a NUL character or a lone surrogate anywhere (a key included) is a 400 naming its path.
+ */
 export function validate<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
+  const unstorable = unstorableText(data);
+  if (unstorable.length)
+    throw new ApiError('validation_failed', 'The request is not valid.', { issues: unstorable });
   const result = schema.safeParse(data);
   if (!result.success) {
     throw new ApiError('validation_failed', 'The request is not valid.', {

@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_KEYS } from '../../lib/config/keys.js';
 import { resetConfigMemo } from '../../lib/config/load.js';
 import { seedSampleContent } from '../../lib/content/seed.js';
-import { queryRows } from '../../lib/stores/sql/index.js';
+import { queryRows, setSql } from '../../lib/stores/sql/index.js';
+import { openPostgres } from '../../lib/stores/sql/postgres.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createUserAndLogin } from '../helpers/auth.js';
+import { closedPort } from '../helpers/faults.js';
 
 describe('admin writes', () => {
   let t: TestApp;
@@ -220,6 +223,50 @@ describe('admin writes', () => {
       json: { flags: { 'ui.conceptGraph': { enabled: true, rollout: 150 } } },
     });
     expect(badRollout.status).toBe(400);
+  });
+
+  it('error: NUL or a lone surrogate in a content or concept write is a 400 naming the field', async () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['/api/admin/content', { slug: 'nul-1', kind: 'post', title: 'a\u0000b', body: 'x' }, 'title'],
+      [
+        '/api/admin/content',
+        { slug: 'nul-2', kind: 'post', title: 't', body: 'x', tags: ['ok', 'b\u0000'] },
+        'tags.1',
+      ],
+      ['/api/admin/content', { slug: 'nul-3', kind: 'post', title: 't', body: 'half \ud800 pair' }, 'body'],
+      ['/api/admin/concepts', { slug: 'nul-4', title: 'a\u0000b' }, 'title'],
+      ['/api/admin/concepts', { slug: 'nul-5', title: 't', summary: '\udc00' }, 'summary'],
+    ];
+    for (const [path, json, field] of cases) {
+      const res = await t.request('POST', path, { headers: admin, json });
+      expect(res.status, `${path} ${field}`).toBe(400);
+      const body = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.issues.map((i) => i.path)).toEqual([field]);
+    }
+    const [row] = await queryRows<{ n: number }>(
+      t.sql.db,
+      sql`SELECT count(*)::int AS n FROM content WHERE slug LIKE 'nul-%'`,
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  it('error: PUT flags with SQL down answers 503 and leaves the flags unchanged (audit first)', async () => {
+    const before = await t.config.getMany([CONFIG_KEYS.flags]);
+    const broken = openPostgres(`postgres://postgres@127.0.0.1:${await closedPort()}/none`);
+    setSql(broken);
+    try {
+      const put = await t.request('PUT', '/api/admin/flags', {
+        headers: admin,
+        json: { flags: { 'search.enabled': { enabled: false } } },
+      });
+      expect(put.status).toBe(503);
+      expect(await errorCode(put)).toBe('service_unavailable');
+    } finally {
+      setSql(t.sql);
+      await broken.close();
+    }
+    expect(await t.config.getMany([CONFIG_KEYS.flags])).toEqual(before);
   });
 
   it('happy: status reports the outbox by status, dead letters with their error, and store health', async () => {

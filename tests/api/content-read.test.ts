@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSampleContent } from '../../lib/content/seed.js';
 import { MemoryCache } from '../../lib/stores/cache/memory.js';
+import { setSql } from '../../lib/stores/sql/index.js';
+import { openPostgres } from '../../lib/stores/sql/postgres.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { faulty } from '../helpers/faults.js';
+import { closedPort, faulty } from '../helpers/faults.js';
 
 interface Page {
   items: { slug: string; kind: string; publishedAt: string; tags: string[]; concepts: string[] }[];
@@ -241,5 +243,63 @@ describe('read cache', () => {
     const res = await t3.request('GET', '/api/concepts/bm25');
     expect(res.status).toBe(200);
     expect(res.headers.get('x-cache')).toBe('BYPASS');
+  });
+
+  it('error: with SQL unreachable, a page read before is served stale, even after writes moved the version', async () => {
+    const warm = new MemoryCache();
+    const t4 = await createTestApp({ sql: t.sql, cache: warm });
+    const fresh = await t4.request('GET', '/api/content/judgekit');
+    expect(fresh.status).toBe(200);
+    const freshBody = await fresh.text();
+    await t4.settle();
+    const { bumpNamespaces } = await import('../../lib/cache/namespaces.js');
+    await bumpNamespaces(warm, ['content']); // a write since: the versioned entry is unreachable
+    const broken = openPostgres(`postgres://postgres@127.0.0.1:${await closedPort()}/none`);
+    setSql(broken);
+    try {
+      const stale = await t4.request('GET', '/api/content/judgekit');
+      expect(stale.status).toBe(200);
+      expect(stale.headers.get('x-cache')).toBe('STALE');
+      expect(stale.headers.get('cache-control')).toMatch(/s-maxage=5\b/);
+      expect(await stale.text()).toBe(freshBody);
+      const revalidated = await t4.request('GET', '/api/content/judgekit', {
+        headers: { 'if-none-match': fresh.headers.get('etag') ?? '' },
+      });
+      expect(revalidated.status).toBe(304);
+      // Never read before: nothing to fall back on.
+      const cold = await t4.request('GET', '/api/content/tinyindex');
+      expect(cold.status).toBe(503);
+      expect(((await cold.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
+    } finally {
+      setSql(t.sql);
+      await broken.close();
+    }
+  });
+
+  it('error: a failure that is not an outage is never answered from the stale copy', async () => {
+    const { cachedJson } = await import('../../lib/cache/response-cache.js');
+    const request = new Request('http://localhost/y');
+    const ok = await cachedJson({
+      request,
+      cache,
+      namespace: 'stale-test',
+      key: 'k',
+      compute: async () => ({ n: 1 }),
+    });
+    expect(ok.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20)); // the fill runs after the response
+    const { bumpNamespaces } = await import('../../lib/cache/namespaces.js');
+    await bumpNamespaces(cache, ['stale-test']);
+    await expect(
+      cachedJson({
+        request,
+        cache,
+        namespace: 'stale-test',
+        key: 'k',
+        compute: async () => {
+          throw new Error('syntax error at or near "selec"');
+        },
+      }),
+    ).rejects.toThrow(/syntax error/);
   });
 });

@@ -6,9 +6,10 @@ import { createContent } from '../../lib/content/content-writes.js';
 import { toContentDoc } from '../../lib/content/schemas.js';
 import { resetEnv } from '../../lib/env.js';
 import { queryRows } from '../../lib/stores/sql/index.js';
-import { setVectorStore } from '../../lib/stores/vector/index.js';
+import { getVectorStore, setVectorStore } from '../../lib/stores/vector/index.js';
 import { acquireJobLease, releaseJobLease } from '../../lib/sync/state.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { faulty } from '../helpers/faults.js';
 
 const SECRET = 'cron-secret-for-tests-0123456789';
 let t: TestApp;
@@ -103,6 +104,34 @@ describe('GET /api/cron/reindex', () => {
     expect(next).not.toBeNull();
     await releaseJobLease({ db: t.sql.db, key: 'job:reindex', token: next ?? '' });
     expect(((await (await cron()).json()) as { status: string }).status).toBe('ok');
+  });
+
+  it('error: a run whose vector store hangs gives its lease up at its deadline (503 timeout)', async () => {
+    await addPosts(1, 'hung');
+    const real = await getVectorStore();
+    setVectorStore(faulty(real, 'slow', { delayMs: 4000 }));
+    process.env.REQUEST_TIMEOUT_MS = '1500';
+    resetEnv();
+    try {
+      const res = await cron();
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('timeout');
+      // The lease is free at once, although the hung projection has not finished.
+      const token = await acquireJobLease({
+        db: t.sql.db,
+        key: 'job:reindex',
+        leaseMs: 1000,
+        now: new Date(),
+      });
+      expect(token).not.toBeNull();
+      await releaseJobLease({ db: t.sql.db, key: 'job:reindex', token: token ?? '' });
+    } finally {
+      process.env.REQUEST_TIMEOUT_MS = '30000';
+      resetEnv();
+      setVectorStore(real);
+      await t.settle();
+      await new Promise((r) => setTimeout(r, 4000)); // let the hung call end before the next test
+    }
   });
 
   it('error: without CRON_SECRET configured the endpoint is closed (503)', async () => {

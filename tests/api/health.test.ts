@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../../lib/stores/cache/index.js';
 import { MemoryCache } from '../../lib/stores/cache/memory.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
 
 describe('GET /api/health', () => {
   let t: TestApp;
@@ -42,8 +43,36 @@ describe('GET /api/health', () => {
     const t3 = await createTestApp({ sql: t.sql, cache: slow as Cache });
     const res = await t3.request('GET', '/api/health');
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { stores: { store: string; status: string; error?: string }[] };
-    expect(body.stores.find((s) => s.store === 'cache')?.error).toMatch(/no answer within/);
+    const body = (await res.json()) as { stores: { store: string; status: string; reason?: string }[] };
+    expect(body.stores.find((s) => s.store === 'cache')).toMatchObject({ status: 'down', reason: 'timeout' });
+  });
+
+  it('security: a down store is named with its state but no error text; the details go to the logs', async () => {
+    const broken = new MemoryCache();
+    broken.ping = () =>
+      Promise.reject(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5441'), { code: 'ECONNREFUSED' }),
+      );
+    const logs = captureLogs();
+    try {
+      const t4 = await createTestApp({ sql: t.sql, cache: broken as Cache });
+      const res = await t4.request('GET', '/api/health');
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|5441|select/i);
+      const body = JSON.parse(text) as { stores: Record<string, unknown>[] };
+      expect(body.stores.find((s) => s.store === 'cache')).toEqual({
+        store: 'cache',
+        adapter: 'memory',
+        status: 'down',
+        reason: 'unreachable',
+        latencyMs: expect.any(Number),
+      });
+      for (const s of body.stores) expect(s).not.toHaveProperty('error');
+      expect(logs.lines.some((l) => l.includes('ECONNREFUSED 127.0.0.1:5441'))).toBe(true);
+    } finally {
+      logs.restore();
+    }
   });
 });
 
@@ -59,6 +88,25 @@ describe('routing', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('error: a malformed percent-encoding in the path is a 400 with the error shape', async () => {
+    for (const path of ['/api/content/%ff', '/api/concepts/%e0%a4', '/api/chat/%', '/api/%zz']) {
+      const res = await t.request('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(await res.json()).toEqual({ error: { code: 'bad_request', message: expect.any(String) } });
+    }
+  });
+
+  it('error: a handler called as Vercel calls it (segment in the query) answers 400 to bad encodings', async () => {
+    const { GET } = await import('../../api/content/[slug].js');
+    for (const slug of ['%ff', '%00', '%ed%a0%80', '%']) {
+      const res = await GET(new Request(`http://localhost/api/content/x?slug=${slug}`));
+      expect(res.status, slug).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(
+        /bad_request|validation_failed/,
+      );
+    }
   });
 
   it('error: a wrong method is 405 with Allow and the error shape', async () => {

@@ -156,7 +156,7 @@ for (const target of sqlTargets()) {
 
       it('happy: the archive streams line by line with a format version', async () => {
         const first = await readBackup(file).next();
-        expect(first.value).toMatchObject({ t: 'header', format: 'polyfolio-backup', formatVersion: 1 });
+        expect(first.value).toMatchObject({ t: 'header', format: 'polyfolio-backup', formatVersion: 2 });
       });
     },
   );

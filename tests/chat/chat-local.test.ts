@@ -50,7 +50,8 @@ describe('POST /api/chat with the local model', () => {
     expect(a.message.role).toBe('assistant');
     expect(a.text.length).toBeGreaterThan(20);
     expect(a.sources.length).toBeGreaterThan(0);
-    for (const s of a.sources) expect(s.url).toBe(`http://localhost/content/${s.sourceId}`);
+    // SITE_URL is unset: relative links, never built from the Host header.
+    for (const s of a.sources) expect(s.url).toBe(`/content/${s.sourceId}`);
     expect(a.message.metadata).toMatchObject({ model: 'local-extractive-v1' });
   });
 
@@ -492,5 +493,88 @@ describe('client disconnect', () => {
     expect(emitted.length - atAbort).toBeLessThanOrEqual(1); // at most the part already in flight
     expect(emitted).not.toContain('finish');
     await t.settle();
+  });
+});
+
+describe('POST /api/chat: what the request cannot change, and text Postgres cannot store', () => {
+  afterEach(() => setChatModel(undefined));
+
+  it('security: citation links never take the Host header; they use SITE_URL when it is set', async () => {
+    const forged = await ask(t, {
+      id: 'c-host',
+      messages: [userMessage('Why did the outbox table grow to 310 GB?')],
+      headers: { 'x-forwarded-for': freshIp() },
+      api: 'http://evil.example/api/chat',
+    });
+    expect(forged.sources.length).toBeGreaterThan(0);
+    for (const s of forged.sources) expect(s.url).toBe(`/content/${s.sourceId}`);
+    const restore = withEnv({ SITE_URL: 'https://maya.example.dev' });
+    try {
+      const a = await ask(t, {
+        id: 'c-site',
+        messages: [userMessage('Why did the outbox table grow to 310 GB?')],
+        headers: { 'x-forwarded-for': freshIp() },
+        api: 'http://evil.example/api/chat',
+      });
+      for (const s of a.sources) expect(s.url).toBe(`https://maya.example.dev/content/${s.sourceId}`);
+    } finally {
+      restore();
+    }
+  });
+
+  it('error: an answer with NUL and a lone surrogate is still saved, those characters replaced', async () => {
+    setChatModel(
+      wrapLanguageModel({
+        model: new LocalExtractiveModel(),
+        middleware: {
+          specificationVersion: 'v4',
+          wrapStream: async ({ doStream }) => {
+            const { stream, ...rest } = await doStream();
+            let first = true;
+            return {
+              ...rest,
+              stream: stream.pipeThrough(
+                new TransformStream<LanguageModelV4StreamPart, LanguageModelV4StreamPart>({
+                  transform(part, controller) {
+                    if (part.type === 'text-delta' && first) {
+                      first = false;
+                      controller.enqueue({ ...part, delta: `nul\u0000 half\uD800 ${part.delta}` });
+                    } else controller.enqueue(part);
+                  },
+                }),
+              ),
+            };
+          },
+        },
+      }),
+    );
+    const res = await t.request('POST', '/api/chat', {
+      json: chatBody('Why did the outbox table grow to 310 GB?', 'c-unstorable'),
+      headers: { 'x-forwarded-for': freshIp() },
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    await t.settle();
+    const saved = await t.request('GET', '/api/chat/c-unstorable', { headers: { cookie: cookieFrom(res) } });
+    expect(saved.status).toBe(200);
+    const body = (await saved.json()) as { messages: UIMessage[] };
+    const answer = body.messages.find((m) => m.role === 'assistant');
+    expect(answer).toBeDefined();
+    const text = textOf(answer as UIMessage);
+    expect(text).toContain('nul\uFFFD half\uFFFD ');
+    expect(text).not.toContain('\u0000');
+  });
+
+  it('error: a user message with NUL or a lone surrogate is refused with 400 and the field path', async () => {
+    for (const bad of ['a\u0000b', 'a\uDC00b']) {
+      const res = await t.request('POST', '/api/chat', {
+        json: chatBody(bad, 'c-bad-input'),
+        headers: { 'x-forwarded-for': freshIp() },
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.issues.map((i) => i.path)).toEqual(['messages.0.parts.0.text']);
+    }
   });
 });

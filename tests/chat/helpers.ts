@@ -29,11 +29,18 @@ export interface Asked {
  */
 export async function ask(
   t: TestApp,
-  input: { id: string; messages: UIMessage[]; headers?: Record<string, string>; abortSignal?: AbortSignal },
+  input: {
+    id: string;
+    messages: UIMessage[];
+    headers?: Record<string, string>;
+    abortSignal?: AbortSignal;
+    /** The URL to post to (default http://localhost/api/chat): a test of what the Host changes. */
+    api?: string;
+  },
 ): Promise<Asked> {
   let response: Response | undefined;
   const transport = new DefaultChatTransport<UIMessage>({
-    api: 'http://localhost/api/chat',
+    api: input.api ?? 'http://localhost/api/chat',
     headers: { 'x-forwarded-for': '198.51.100.1', ...input.headers },
     fetch: async (url, init) => {
       response = await t.app.fetch(new Request(String(url), init));

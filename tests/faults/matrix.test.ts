@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setEmbedder } from '../../lib/ai/embedder.js';
 import { LocalHashEmbedder } from '../../lib/ai/local-embedder.js';
+import { bumpNamespaces, NAMESPACES } from '../../lib/cache/namespaces.js';
 import { resetConfigMemo } from '../../lib/config/load.js';
 import { createConcept } from '../../lib/content/concept-writes.js';
 import { createContent } from '../../lib/content/content-writes.js';
@@ -25,16 +26,16 @@ import { blackHole, closedPort, faulty } from '../helpers/faults.js';
 import {
   type Cell,
   type CellContext,
+  COLUMNS,
+  type Column,
   ENDPOINTS,
   type EndpointCase,
   fixtureSlugs,
   HEALTH_NAME,
-  MODES,
   type Mode,
   markdownTable,
   type Outcome,
   outcomeOf,
-  STORES,
   type Store,
 } from './table.js';
 
@@ -324,13 +325,11 @@ function judge(a: Answer, outcome: Outcome, store: Store): string[] {
     case 'timeout':
       unavailable('timeout');
       break;
-    case 'anonymous': {
-      const want = e.anonymous?.status;
-      if (a.status !== want) problems.push(`expected anonymous ${want}, got ${got}`);
-      const why = e.anonymous?.check?.(a.body);
-      if (why) problems.push(`anonymous answer: ${why}`);
+    case 'stale':
+      if (a.status !== e.status) problems.push(`expected a stale ${e.status}, got ${got}`);
+      else if (a.headers.get('x-cache') !== 'STALE')
+        problems.push(`expected x-cache STALE, got ${a.headers.get('x-cache')}`);
       break;
-    }
     case 'reports': {
       const down = field(a.body, 'down');
       if (a.status !== 503) problems.push(`health: expected 503, got ${got}`);
@@ -414,10 +413,16 @@ describe('fault matrix', () => {
     await untilIdle();
   });
 
-  const cells = STORES.flatMap((store) => MODES.map((mode) => ({ store, mode })));
-  it.each(cells)('$store $mode: every endpoint answers as the table defines', async ({ store, mode }) => {
-    const cell = `${store}:${mode}` as Cell;
+  it.each(COLUMNS)('$label: every endpoint answers as the table defines', async (column: Column) => {
+    const { id: cell, store, mode } = column;
     const { ctx, cache } = await prepare(cell);
+    if (column.warmCache) {
+      // Every page read once while SQL is up, then a write moves the namespace version, as in the
+      // outage the issue describes: the versioned entries are unreachable, only the stale copies help.
+      for (const e of ENDPOINTS.filter((x) => x.method === 'GET')) await call(e, ctx);
+      await t.settle();
+      await bumpNamespaces(cache, [NAMESPACES.content]);
+    }
     const restore = await inject(store, mode, cache);
     let answers: Answer[];
     try {
