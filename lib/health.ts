@@ -6,15 +6,17 @@ import { getCache } from './stores/cache/index.js';
 import { getConfigStore } from './stores/config/index.js';
 import { getGraphStore } from './stores/graph/index.js';
 import { getSql } from './stores/sql/index.js';
-import { isStoreUnavailable } from './stores/unavailable.js';
+import { isStoreUnavailable, ProjectionUnavailableError } from './stores/unavailable.js';
 import { getVectorStore } from './stores/vector/index.js';
 
 /**
  * Why a store is down, in a fixed vocabulary the public health answer may show: `timeout` (no answer
  * within the health budget), `unreachable` (connection refused, reset, DNS...), `failing` (it answered
- * with an error). The error text itself goes only to the logs and the admin status endpoint.
+ * with an error), `unsupported` (it cannot work in this deployment at all, e.g. PostgreSQL without
+ * pgvector: `hint`, a fixed text from our code, says what is missing and how to fix it). The error text
+ * itself goes only to the logs and the admin status endpoint.
  */
-export type DownReason = 'timeout' | 'unreachable' | 'failing';
+export type DownReason = 'timeout' | 'unreachable' | 'failing' | 'unsupported';
 
 export interface StoreHealth {
   store: string;
@@ -22,6 +24,8 @@ export interface StoreHealth {
   status: 'up' | 'down';
   latencyMs: number;
   reason?: DownReason;
+  /** What is missing and how to fix it (reason `unsupported` only). */
+  hint?: string;
   /** The error message (admin status only; `publicHealth` drops it). */
   error?: string;
 }
@@ -78,7 +82,13 @@ export async function measureHealth(
         return { store: c.store, adapter: c.adapter, status: 'up' as const, latencyMs: elapsed(start) };
       } catch (err) {
         const reason: DownReason =
-          err instanceof HealthTimeout ? 'timeout' : isStoreUnavailable(err) ? 'unreachable' : 'failing';
+          err instanceof HealthTimeout
+            ? 'timeout'
+            : err instanceof ProjectionUnavailableError
+              ? 'unsupported'
+              : isStoreUnavailable(err)
+                ? 'unreachable'
+                : 'failing';
         log.warn('health check failed', { store: c.store, adapter: c.adapter, reason, err });
         return {
           store: c.store,
@@ -86,6 +96,7 @@ export async function measureHealth(
           status: 'down' as const,
           latencyMs: elapsed(start),
           reason,
+          ...(err instanceof ProjectionUnavailableError ? { hint: `${err.message} ${err.hint}` } : {}),
           error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable',
         };
       } finally {
@@ -124,7 +135,8 @@ export const storeHealthSchema = z.object({
   adapter: z.string(),
   status: z.enum(['up', 'down']),
   latencyMs: z.number(),
-  reason: z.enum(['timeout', 'unreachable', 'failing']).optional(),
+  reason: z.enum(['timeout', 'unreachable', 'failing', 'unsupported']).optional(),
+  hint: z.string().optional().describe('what is missing and how to fix it (reason unsupported)'),
 });
 
 /** One store's health with the error text, as /api/admin/status shows it to an admin. */

@@ -10,6 +10,7 @@ import { setEmbedder } from '../../lib/ai/embedder.js';
 import { LocalHashEmbedder } from '../../lib/ai/local-embedder.js';
 import { createContent } from '../../lib/content/content-writes.js';
 import { toContentDoc } from '../../lib/content/schemas.js';
+import { measureHealth, publicHealth, storeChecks } from '../../lib/health.js';
 import { searchContent } from '../../lib/search/search.js';
 import { setCache } from '../../lib/stores/cache/index.js';
 import { MemoryCache } from '../../lib/stores/cache/memory.js';
@@ -85,6 +86,15 @@ describe.skipIf(!hasPostgres)('projections on PostgreSQL without pgvector (TEST_
     expect(res.degraded).toBe(true);
     expect(res.degradedReason).toMatch(/pgvector extension is not installed/);
     expect(res.degradedReason).toMatch(/Pinecone/);
+  });
+
+  it('error: health names the vector store as unsupported here, with what is missing and how to fix it', async () => {
+    const health = (await measureHealth(storeChecks())).map(publicHealth);
+    const vector = health.find((h) => h.store === 'vector');
+    expect(vector).toMatchObject({ status: 'down', reason: 'unsupported' });
+    expect(vector?.hint).toMatch(/pgvector extension is not installed.*Install pgvector.*Pinecone/);
+    expect(health.find((h) => h.store === 'sql')?.status).toBe('up');
+    expect(health.find((h) => h.store === 'graph')?.status).toBe('up');
   });
 
   it('error: a full rebuild rebuilds text and graph, and names the vector projection it could not rebuild', async () => {
