@@ -10,7 +10,7 @@ export type Store = (typeof STORES)[number];
 export const MODES = ['down', 'slow'] as const;
 export type Mode = (typeof MODES)[number];
 /** A basic column is a store and a mode; scenario columns (below) add conditions to one. */
-export type Cell = `${Store}:${Mode}` | 'sql:down-warm';
+export type Cell = `${Store}:${Mode}` | 'sql:down-warm' | 'vectors:pgvector-missing';
 
 /**
  * A column of the matrix: a fault (`store` in `mode`) and the conditions around it. Scenario columns
@@ -25,6 +25,11 @@ export interface Column {
   label: string;
   /** Every GET endpoint is read once (filling the cache) and a write moves the namespace version. */
   warmCache?: boolean;
+  /**
+   * The whole app runs on the real PostgreSQL (TEST_DATABASE_URL), which has no pgvector here: the
+   * vector store is pgvector on a server that cannot hold vectors, nothing is injected.
+   */
+  pgvectorMissing?: boolean;
   inherits?: Cell;
 }
 
@@ -39,6 +44,14 @@ export const COLUMNS: Column[] = [
     label: 'sql down, cache warm',
     warmCache: true,
     inherits: 'sql:down',
+  },
+  {
+    id: 'vectors:pgvector-missing',
+    store: 'vectors',
+    mode: 'down',
+    label: 'PostgreSQL without pgvector',
+    pgvectorMissing: true,
+    inherits: 'vectors:down',
   },
 ];
 
