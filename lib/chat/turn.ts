@@ -2,6 +2,7 @@ import { waitUntil } from '@vercel/functions';
 import {
   createUIMessageStream,
   createUIMessageStreamResponse,
+  InvalidToolInputError,
   isStepCount,
   type LanguageModel,
   streamText,
@@ -132,6 +133,9 @@ export function streamChatTurn(turn: ChatTurn): Response {
         onError: (err) => {
           // A failed tool is a tool error part with its public message; the answer goes on.
           if (err instanceof ToolFailure) return err.message;
+          // Input the model got wrong is validated like a request: the model sees why, and may retry.
+          if (InvalidToolInputError.isInstance(err))
+            return `Invalid input for ${err.toolName}: ${zodIssues(err.cause)}`;
           log.error('chat model failed', { err, model: turn.modelId });
           return STREAM_ERROR;
         },
@@ -249,6 +253,17 @@ function citeSources(
       if (finish) controller.enqueue(finish);
     },
   });
+}
+
+/** A validation error's issues, briefly ("concept: Invalid input: expected string"). */
+function zodIssues(cause: unknown): string {
+  const issues = (cause as { cause?: { issues?: { path: PropertyKey[]; message: string }[] } })?.cause
+    ?.issues;
+  if (!Array.isArray(issues)) return 'the input does not match the tool schema';
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`)
+    .join('; ');
 }
 
 function toolSourcePart(s: ToolSource, toolCallId: string): UIMessageChunk {
