@@ -24,8 +24,11 @@ export function normaliseName(s: string): string {
     .replace(/^(the|a|an) /, '');
 }
 
+/** A word and its possible singulars ("indexes" -> index, indexe; "caches" -> cache, cach). */
+const forms = (w: string) => [w, w.replace(/(?<=\w{2})s$/, ''), w.replace(/(?<=\w{2})es$/, '')];
 const singular = (s: string) => s.replace(/(?<=\w{3})s$/, '');
-const words = (s: string) => normaliseName(s).split(' ').filter(Boolean).map(singular);
+const words = (s: string) => normaliseName(s).split(' ').filter(Boolean);
+const sameWord = (a: string, b: string) => forms(a).some((f) => forms(b).includes(f));
 
 /** The candidate a name means, or null when none or several match equally well. */
 export function matchName<T extends Named>(name: string, candidates: readonly T[]): T | null {
@@ -40,8 +43,8 @@ export function matchName<T extends Named>(name: string, candidates: readonly T[
       return head !== c.title && singular(normaliseName(head)) === ns;
     },
     (c) => {
-      const title = new Set([...words(c.title), ...words(c.slug)]);
-      return words(name).every((w) => title.has(w));
+      const title = [...words(c.title), ...words(c.slug)];
+      return words(name).every((w) => title.some((t) => sameWord(w, t)));
     },
   ];
   for (const test of tiers) {
