@@ -248,10 +248,10 @@ export async function ioredisPubSub(url: string, options: { keyPrefix?: string }
   pub.on('error', () => {});
   sub.on('error', () => {});
   const channels = new Channels();
-  // ioredis reports channels with the key prefix it added.
+  // ioredis prefixes keys, not channels: channels get the same prefix here.
   const prefix = options.keyPrefix ?? '';
   sub.on('message', (channel: string, message: string) => {
-    channels.deliver(channel.startsWith(prefix) ? channel.slice(prefix.length) : channel, message);
+    if (channel.startsWith(prefix)) channels.deliver(channel.slice(prefix.length), message);
   });
   let connecting: Promise<void> | undefined;
   const connect = () => {
@@ -265,7 +265,7 @@ export async function ioredisPubSub(url: string, options: { keyPrefix?: string }
   return {
     publisher: {
       connect,
-      publish: (channel, message) => pub.publish(channel, message),
+      publish: (channel, message) => pub.publish(prefix + channel, message),
       set: (key, value, o) => (o?.EX ? pub.set(key, value, 'EX', o.EX) : pub.set(key, value)),
       get: (key) => pub.get(key),
       incr: (key) => pub.incr(key),
@@ -273,11 +273,11 @@ export async function ioredisPubSub(url: string, options: { keyPrefix?: string }
     subscriber: {
       connect,
       async subscribe(channel, cb) {
-        if (channels.add(channel, cb)) await sub.subscribe(channel);
+        if (channels.add(channel, cb)) await sub.subscribe(prefix + channel);
       },
       async unsubscribe(channel) {
         channels.remove(channel);
-        await sub.unsubscribe(channel);
+        await sub.unsubscribe(prefix + channel);
       },
     },
     async close() {
