@@ -1,13 +1,20 @@
 import { waitUntil } from '@vercel/functions';
-import {
-  createResumableStreamContext,
-  type Publisher,
-  type ResumableStreamContext,
-  type Subscriber,
-} from 'resumable-stream/generic';
+import { createResumableStreamContext, type ResumableStreamContext } from 'resumable-stream/generic';
 import { env } from '../env.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
+import { memoryPubSub, type PubSub } from '../stores/cache/pubsub.js';
+
+export type { PubSub } from '../stores/cache/pubsub.js';
+
+/** The headers of a UI message stream (the AI SDK's UI_MESSAGE_STREAM_HEADERS; a test keeps them equal). */
+export const UI_STREAM_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-vercel-ai-ui-message-stream': 'v1',
+  'x-accel-buffering': 'no',
+} as const;
 
 /**
  * Resumable chat streams (Vercel's `resumable-stream`): an answer's server-sent events are kept as
@@ -22,12 +29,6 @@ import { getCache } from '../stores/cache/index.js';
  * A resumable answer outlives its request (a reload must not stop it), so stopping is explicit: a
  * stop request is published on the stream's stop channel and the producing instance aborts the model.
  */
-
-export interface PubSub {
-  publisher: Publisher;
-  subscriber: Subscriber;
-  close(): Promise<void>;
-}
 
 const KEY_PREFIX = 'polyfolio:chat';
 /** An active-stream record outlives the longest answer (maxDuration 60 s) with room to spare. */
@@ -72,9 +73,14 @@ export async function setChatPubSub(pubsub: PubSub | undefined): Promise<void> {
 async function createPubSub(): Promise<PubSub> {
   const cache = await getCache();
   const e = env();
-  if (cache.name === 'redis' && e.REDIS_URL) return ioredisPubSub(e.REDIS_URL);
-  if (cache.name === 'upstash' && e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN)
+  if (cache.name === 'redis' && e.REDIS_URL) {
+    const { ioredisPubSub } = await import('../stores/cache/pubsub-redis.js');
+    return ioredisPubSub(e.REDIS_URL);
+  }
+  if (cache.name === 'upstash' && e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN) {
+    const { upstashPubSub } = await import('../stores/cache/pubsub-upstash.js');
     return upstashPubSub(e.UPSTASH_REDIS_REST_URL, e.UPSTASH_REDIS_REST_TOKEN);
+  }
   return memoryPubSub();
 }
 
@@ -162,160 +168,4 @@ export async function resumeAnswer(streamId: string): Promise<ReadableStream<str
 export async function stopAnswer(streamId: string): Promise<void> {
   const { pubsub } = await shared();
   await pubsub.publisher.publish(stopChannel(streamId), 'stop');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Pub/sub adapters
-
-type Callback = (message: string) => void;
-
-class Channels {
-  private readonly byChannel = new Map<string, Set<Callback>>();
-  add(channel: string, cb: Callback): boolean {
-    const set = this.byChannel.get(channel) ?? new Set();
-    const first = set.size === 0;
-    set.add(cb);
-    this.byChannel.set(channel, set);
-    return first;
-  }
-  remove(channel: string): void {
-    this.byChannel.delete(channel);
-  }
-  deliver(channel: string, message: string): number {
-    const set = this.byChannel.get(channel);
-    for (const cb of set ?? []) cb(message);
-    return set?.size ?? 0;
-  }
-}
-
-/** In-process pub/sub and keys, for the memory cache (one instance: `npm run dev`, tests). */
-export function memoryPubSub(now: () => number = Date.now): PubSub {
-  const keys = new Map<string, { value: string; expiresAt: number | null }>();
-  const channels = new Channels();
-  const read = (key: string) => {
-    const e = keys.get(key);
-    if (e?.expiresAt != null && e.expiresAt <= now()) {
-      keys.delete(key);
-      return null;
-    }
-    return e?.value ?? null;
-  };
-  return {
-    publisher: {
-      connect: async () => {},
-      async publish(channel, message) {
-        // Delivered after the publisher's await, as a Redis server would, in publish order.
-        await Promise.resolve();
-        return channels.deliver(channel, message);
-      },
-      async set(key, value, options) {
-        keys.set(key, { value, expiresAt: options?.EX ? now() + options.EX * 1000 : null });
-        return 'OK';
-      },
-      get: async (key) => read(key),
-      async incr(key) {
-        const value = read(key);
-        const n = value === null ? 1 : Number(value) + 1;
-        if (!Number.isInteger(n)) throw new Error('ERR value is not an integer or out of range');
-        keys.set(key, { value: String(n), expiresAt: keys.get(key)?.expiresAt ?? null });
-        return n;
-      },
-    },
-    subscriber: {
-      connect: async () => {},
-      async subscribe(channel, cb) {
-        channels.add(channel, cb);
-      },
-      async unsubscribe(channel) {
-        channels.remove(channel);
-      },
-    },
-    close: async () => {},
-  };
-}
-
-/** Redis over TCP: one connection for commands, one in subscriber mode. */
-export async function ioredisPubSub(url: string, options: { keyPrefix?: string } = {}): Promise<PubSub> {
-  const { Redis } = await import('ioredis');
-  const common = {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 1_000,
-    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
-  };
-  const pub = new Redis(url, { ...common, enableOfflineQueue: false, commandTimeout: 2_000 });
-  const sub = new Redis(url, common);
-  pub.on('error', () => {});
-  sub.on('error', () => {});
-  const channels = new Channels();
-  // ioredis prefixes keys, not channels: channels get the same prefix here.
-  const prefix = options.keyPrefix ?? '';
-  sub.on('message', (channel: string, message: string) => {
-    if (channel.startsWith(prefix)) channels.deliver(channel.slice(prefix.length), message);
-  });
-  let connecting: Promise<void> | undefined;
-  const connect = () => {
-    connecting ??= Promise.all([pub.connect(), sub.connect()]).then(() => {});
-    connecting.catch(() => {
-      connecting = undefined;
-    });
-    return connecting;
-  };
-  await connect();
-  return {
-    publisher: {
-      connect,
-      publish: (channel, message) => pub.publish(prefix + channel, message),
-      set: (key, value, o) => (o?.EX ? pub.set(key, value, 'EX', o.EX) : pub.set(key, value)),
-      get: (key) => pub.get(key),
-      incr: (key) => pub.incr(key),
-    },
-    subscriber: {
-      connect,
-      async subscribe(channel, cb) {
-        if (channels.add(channel, cb)) await sub.subscribe(prefix + channel);
-      },
-      async unsubscribe(channel) {
-        channels.remove(channel);
-        await sub.unsubscribe(prefix + channel);
-      },
-    },
-    async close() {
-      pub.disconnect();
-      sub.disconnect();
-    },
-  };
-}
-
-/** Upstash over REST: commands as usual, subscriptions over its server-sent events endpoint. */
-export async function upstashPubSub(url: string, token: string): Promise<PubSub> {
-  const { Redis } = await import('@upstash/redis');
-  const redis = new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false });
-  const subs = new Map<string, { unsubscribe(): Promise<void> }>();
-  return {
-    publisher: {
-      connect: async () => {},
-      publish: (channel, message) => redis.publish(channel, message),
-      set: (key, value, o) => (o?.EX ? redis.set(key, value, { ex: o.EX }) : redis.set(key, value)),
-      get: (key) => redis.get<string>(key),
-      incr: (key) => redis.incr(key),
-    },
-    subscriber: {
-      connect: async () => {},
-      async subscribe(channel, cb) {
-        const s = redis.subscribe<string>(channel);
-        s.on('message', ({ message }) => cb(typeof message === 'string' ? message : JSON.stringify(message)));
-        subs.set(channel, s);
-      },
-      async unsubscribe(channel) {
-        const s = subs.get(channel);
-        subs.delete(channel);
-        await s?.unsubscribe();
-      },
-    },
-    async close() {
-      await Promise.allSettled([...subs.values()].map((s) => s.unsubscribe()));
-      subs.clear();
-    },
-  };
 }

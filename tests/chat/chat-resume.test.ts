@@ -1,8 +1,15 @@
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import {
+  DefaultChatTransport,
+  readUIMessageStream,
+  UI_MESSAGE_STREAM_HEADERS,
+  type UIMessage,
+  type UIMessageChunk,
+} from 'ai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalToolModel } from '../../lib/ai/local-tool-model.js';
 import { setChatModel } from '../../lib/ai/models.js';
 import { detectIntent } from '../../lib/chat/intent.js';
+import { UI_STREAM_HEADERS } from '../../lib/chat/resume.js';
 import type { TestApp } from '../helpers/app.js';
 import { cookieFrom, seededApp, textOf, userMessage } from './helpers.js';
 
@@ -120,11 +127,14 @@ describe('resumable answers', () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
       expect((await t.request('DELETE', '/api/chat/c-resume-private/stream', { headers })).status).toBe(404);
     }
-    // the owner still can
+    // the owner still can, and gets a UI message stream
     const own = await t.request('GET', '/api/chat/c-resume-private/stream', {
       headers: { cookie: dropped.cookie },
     });
     expect(own.status).toBe(200);
+    expect(UI_STREAM_HEADERS).toEqual(UI_MESSAGE_STREAM_HEADERS);
+    expect(own.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    expect(own.headers.get('content-type')).toBe('text/event-stream');
     await own.text();
     await t.settle();
   });

@@ -6,7 +6,8 @@
  */
 import { createResumableStreamContext } from 'resumable-stream/generic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ioredisPubSub, memoryPubSub, type PubSub } from '../../lib/chat/resume.js';
+import { memoryPubSub, type PubSub } from '../../lib/stores/cache/pubsub.js';
+import { ioredisPubSub } from '../../lib/stores/cache/pubsub-redis.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const prefix = `polyfolio-test:${process.pid}:${Date.now().toString(36)}:`;

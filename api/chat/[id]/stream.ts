@@ -1,8 +1,13 @@
-import { UI_MESSAGE_STREAM_HEADERS } from 'ai';
 import { z } from 'zod';
 import { getOptionalUser } from '../../../lib/auth/guard.js';
 import { ownerFor } from '../../../lib/chat/anon.js';
-import { type ActiveStream, getActiveStream, resumeAnswer, stopAnswer } from '../../../lib/chat/resume.js';
+import {
+  type ActiveStream,
+  getActiveStream,
+  resumeAnswer,
+  stopAnswer,
+  UI_STREAM_HEADERS,
+} from '../../../lib/chat/resume.js';
 import { defineDocs } from '../../../lib/http/docs.js';
 import { ApiError } from '../../../lib/http/errors.js';
 import { methods } from '../../../lib/http/handler.js';
@@ -38,7 +43,7 @@ async function resume(request: Request): Promise<Response> {
   const stream = await resumeAnswer(active.streamId);
   if (!stream) return noContent();
   return new Response(stream.pipeThrough(new TextEncoderStream()), {
-    headers: { ...UI_MESSAGE_STREAM_HEADERS, 'cache-control': 'no-store' },
+    headers: { ...UI_STREAM_HEADERS, 'cache-control': 'no-store' },
   });
 }
 
