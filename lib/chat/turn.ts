@@ -207,7 +207,7 @@ export function streamChatTurn(turn: ChatTurn): Response {
  * Passes the answer through, holding back `finish`: when the answer is complete, the documents it
  * cites follow as `source-url` parts, then `finish`. Citations of documents that were not given (a
  * model inventing `[9]`) are dropped. A tool's items follow its output at once, as `source-url` parts
- * numbered by the tool (`providerMetadata.polyfolio.tool` names it).
+ * numbered by the tool (`providerMetadata.polyfolio.toolCallId` names the call).
  */
 function citeSources(
   docs: readonly ContextDocument[],
