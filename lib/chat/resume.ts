@@ -1,5 +1,6 @@
 import { waitUntil } from '@vercel/functions';
 import { createResumableStreamContext, type ResumableStreamContext } from 'resumable-stream/generic';
+import { timebox } from '../cache/timebox.js';
 import { env } from '../env.js';
 import { log } from '../log.js';
 import { getCache } from '../stores/cache/index.js';
@@ -31,6 +32,8 @@ export const UI_STREAM_HEADERS = {
  */
 
 const KEY_PREFIX = 'polyfolio:chat';
+/** Resuming is best effort: a cache that does not answer in this time means nothing to resume. */
+const CACHE_BUDGET_MS = 300;
 /** An active-stream record outlives the longest answer (maxDuration 60 s) with room to spare. */
 const ACTIVE_TTL_SECONDS = 300;
 
@@ -95,9 +98,17 @@ export interface ActiveStream {
 const activeKey = (chatId: string) => `${KEY_PREFIX}:active:${chatId}`;
 const stopChannel = (streamId: string) => `${KEY_PREFIX}:stop:${streamId}`;
 
-/** The conversation's answer in progress, or null. */
+/** The conversation's answer in progress, or null (also when the cache is down or slow: logged). */
 export async function getActiveStream(chatId: string): Promise<ActiveStream | null> {
-  return (await getCache()).get<ActiveStream>(activeKey(chatId));
+  try {
+    return await timebox(
+      getCache().then((c) => c.get<ActiveStream>(activeKey(chatId))),
+      CACHE_BUDGET_MS,
+    );
+  } catch (err) {
+    log.warn('chat: cannot read the answer in progress; nothing to resume', { err });
+    return null;
+  }
 }
 
 /** A resumable answer being produced by this instance. */
@@ -124,13 +135,22 @@ export async function openResumableAnswer(input: {
   const streamId = input.streamId ?? crypto.randomUUID();
   const controller = new AbortController();
   const channel = stopChannel(streamId);
-  await pubsub.subscriber.subscribe(channel, () =>
-    controller.abort(new DOMException('Stopped', 'AbortError')),
+  // Time-boxed like every cache call on the request path: a slow cache means a plain answer instead.
+  await timebox(
+    pubsub.subscriber.subscribe(channel, () => controller.abort(new DOMException('Stopped', 'AbortError'))),
+    CACHE_BUDGET_MS,
   );
   const cache = await getCache();
-  await cache.set(activeKey(input.chatId), { streamId, ownerId: input.ownerId } satisfies ActiveStream, {
-    ttlSeconds: ACTIVE_TTL_SECONDS,
-  });
+  try {
+    const record = { streamId, ownerId: input.ownerId } satisfies ActiveStream;
+    await timebox(
+      cache.set(activeKey(input.chatId), record, { ttlSeconds: ACTIVE_TTL_SECONDS }),
+      CACHE_BUDGET_MS,
+    );
+  } catch (err) {
+    await pubsub.subscriber.unsubscribe(channel).catch(() => {});
+    throw err;
+  }
   let closed = false;
   return {
     streamId,

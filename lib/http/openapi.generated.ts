@@ -3633,6 +3633,16 @@ export const openapi: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }

@@ -12,6 +12,7 @@ import { defineDocs } from '../../../lib/http/docs.js';
 import { ApiError } from '../../../lib/http/errors.js';
 import { methods } from '../../../lib/http/handler.js';
 import { routeParam, validate } from '../../../lib/http/validate.js';
+import { log } from '../../../lib/log.js';
 
 export const config = { maxDuration: 60 };
 
@@ -40,7 +41,14 @@ const noContent = () => new Response(null, { status: 204, headers: { 'cache-cont
 async function resume(request: Request): Promise<Response> {
   const active = await ownActiveStream(request);
   if (!active) return noContent();
-  const stream = await resumeAnswer(active.streamId);
+  let stream: ReadableStream<string> | null;
+  try {
+    stream = await resumeAnswer(active.streamId);
+  } catch (err) {
+    // Best effort: the pub/sub did not answer, so there is nothing to resume from here.
+    log.warn('chat: could not resume the answer in progress', { err, id: active.streamId });
+    stream = null;
+  }
   if (!stream) return noContent();
   return new Response(stream.pipeThrough(new TextEncoderStream()), {
     headers: { ...UI_STREAM_HEADERS, 'cache-control': 'no-store' },
@@ -50,7 +58,19 @@ async function resume(request: Request): Promise<Response> {
 /** DELETE /api/chat/[id]/stream: stops the answer in progress (a resumable answer outlives its request). */
 async function stop(request: Request): Promise<Response> {
   const active = await ownActiveStream(request);
-  if (active) await stopAnswer(active.streamId);
+  if (!active) return noContent();
+  try {
+    await stopAnswer(active.streamId);
+  } catch (err) {
+    throw new ApiError(
+      'service_unavailable',
+      'The answer could not be stopped right now. Please try again.',
+      {
+        headers: { 'retry-after': '1' },
+        cause: err,
+      },
+    );
+  }
   return noContent();
 }
 
@@ -85,7 +105,7 @@ export const docs = defineDocs({
     auth: 'optional',
     params,
     status: 204,
-    errors: ['not_found'],
+    errors: ['not_found', 'service_unavailable'],
     example: { request: 'DELETE /api/chat/c1/stream' },
   },
 });
