@@ -37,11 +37,11 @@ const CACHE_BUDGET_MS = 300;
 /** An active-stream record outlives the longest answer (maxDuration 60 s) with room to spare. */
 const ACTIVE_TTL_SECONDS = 300;
 
-let current: Promise<{ pubsub: PubSub; context: ResumableStreamContext }> | undefined;
+type Shared = { pubsub: PubSub; context: ResumableStreamContext };
+let current: Promise<Shared> | undefined;
 
-/** The process's pub/sub and resumable-stream context, chosen like the cache store. */
-function shared(): Promise<{ pubsub: PubSub; context: ResumableStreamContext }> {
-  current ??= createPubSub().then((pubsub) => ({
+function withContext(pubsub: PubSub): Shared {
+  return {
     pubsub,
     context: createResumableStreamContext({
       keyPrefix: `${KEY_PREFIX}:rs`,
@@ -49,7 +49,12 @@ function shared(): Promise<{ pubsub: PubSub; context: ResumableStreamContext }> 
       publisher: pubsub.publisher,
       subscriber: pubsub.subscriber,
     }),
-  }));
+  };
+}
+
+/** The process's pub/sub and resumable-stream context, chosen like the cache store. */
+function shared(): Promise<Shared> {
+  current ??= createPubSub().then(withContext);
   current.catch(() => {
     current = undefined; // a failed connect is retried by the next request
   });
@@ -59,17 +64,7 @@ function shared(): Promise<{ pubsub: PubSub; context: ResumableStreamContext }> 
 /** Replaces the process's pub/sub (tests); `undefined` resets to the cache store's choice. */
 export async function setChatPubSub(pubsub: PubSub | undefined): Promise<void> {
   const old = current;
-  current = pubsub
-    ? Promise.resolve({
-        pubsub,
-        context: createResumableStreamContext({
-          keyPrefix: `${KEY_PREFIX}:rs`,
-          waitUntil,
-          publisher: pubsub.publisher,
-          subscriber: pubsub.subscriber,
-        }),
-      })
-    : undefined;
+  current = pubsub ? Promise.resolve(withContext(pubsub)) : undefined;
   if (old) await (await old.catch(() => undefined))?.pubsub.close();
 }
 
