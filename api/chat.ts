@@ -5,6 +5,7 @@ import { ownerFor } from '../lib/chat/anon.js';
 import { getConversationOwner } from '../lib/chat/conversations.js';
 import { defaultRetrievalDeps } from '../lib/chat/deps.js';
 import { enforceChatRateLimit, enforceTokenBudget, limitSubject } from '../lib/chat/limits.js';
+import { openResumableAnswer, type ResumableAnswer } from '../lib/chat/resume.js';
 import { retrieveContext } from '../lib/chat/retrieve.js';
 import { chatRequestSchema, LIMITS, messageText } from '../lib/chat/schema.js';
 import { streamChatTurn } from '../lib/chat/turn.js';
@@ -16,6 +17,7 @@ import { ApiError } from '../lib/http/errors.js';
 import { methods } from '../lib/http/handler.js';
 import { rateLimitHeaders } from '../lib/http/rate-limit.js';
 import { parseJson } from '../lib/http/validate.js';
+import { log } from '../lib/log.js';
 import { getSql } from '../lib/stores/sql/index.js';
 
 export const config = { maxDuration: 60 };
@@ -51,6 +53,7 @@ async function chat(request: Request): Promise<Response> {
   if (existingOwner && existingOwner !== owner.ownerId) {
     throw new ApiError('not_found', 'No conversation with this id.');
   }
+  const resumable = body.resumable ? await openResumable(body.id, owner.ownerId) : undefined;
 
   return streamChatTurn({
     request,
@@ -58,6 +61,7 @@ async function chat(request: Request): Promise<Response> {
     owner,
     subject,
     retrieval: await retrieval,
+    ...(resumable ? { resumable } : {}),
     model: getChatModel(),
     modelId: chatModelId(),
     // Never the Host header: a forged one would be saved in the conversation. Relative links when unset.
@@ -70,6 +74,16 @@ async function chat(request: Request): Promise<Response> {
   });
 }
 
+/** A resumable answer, or a plain one when the pub/sub behind resuming is down (the answer matters more). */
+async function openResumable(chatId: string, ownerId: string): Promise<ResumableAnswer | undefined> {
+  try {
+    return await openResumableAnswer({ chatId, ownerId });
+  } catch (err) {
+    log.warn('chat: resumable streams unavailable; answering without', { err });
+    return undefined;
+  }
+}
+
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ POST: chat });
 
 export const docs = defineDocs({
@@ -78,8 +92,11 @@ export const docs = defineDocs({
     description:
       'Accepts the body `useChat` / `DefaultChatTransport` from the AI SDK sends and answers in the UI message ' +
       'stream protocol (SSE, header `x-vercel-ai-ui-message-stream: v1`): `start`, `text-*` parts with `[n]` ' +
-      'citation markers, one `source-url` part per cited item, `finish`. The conversation is saved when the ' +
-      'answer ends. Anonymous callers get a signed `__Host-polyfolio_anon` cookie that owns their history.',
+      'citation markers, one `source-url` part per cited item, `finish`. Graph and search tools run as ' +
+      '`tool-input-*`/`tool-output-*` parts, each output followed by its items as `source-url` parts. With ' +
+      '`resumable: true` the answer is kept for `GET /api/chat/{id}/stream` and runs to its end even if the ' +
+      'client goes away. The conversation is saved when the answer ends. Anonymous callers get a signed ' +
+      '`__Host-polyfolio_anon` cookie that owns their history.',
     tags: ['chat'],
     auth: 'optional',
     body: chatRequestSchema,

@@ -9,8 +9,9 @@
  */
 import { wrapLanguageModel } from 'ai';
 import { migrate } from '../db/migrate.js';
-import { LocalExtractiveModel } from '../lib/ai/local-answerer.js';
+import { LocalToolModel } from '../lib/ai/local-tool-model.js';
 import { setChatModel } from '../lib/ai/models.js';
+import { detectIntent } from '../lib/chat/intent.js';
 import { seedSampleContent } from '../lib/content/seed.js';
 import { createApp } from '../lib/dev/router.js';
 import { resetEnv } from '../lib/env.js';
@@ -43,7 +44,8 @@ const ROUNDS = Number(process.env.CHAT_BENCH_ROUNDS ?? 48);
 let modelCalledAt = 0;
 let modelFirstTextAt = 0;
 const timedModel = wrapLanguageModel({
-  model: new LocalExtractiveModel(),
+  // The default local model (tools by intent rules; these questions match none, as most do not).
+  model: new LocalToolModel({ intent: detectIntent }),
   middleware: {
     specificationVersion: 'v4',
     wrapStream: async ({ doStream }) => {

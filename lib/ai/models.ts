@@ -1,8 +1,9 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { createGateway, type LanguageModel } from 'ai';
+import { detectIntent } from '../chat/intent.js';
 import { env } from '../env.js';
 import { DEFAULT_CHAT_MODEL, modelInfo } from '../model-info.js';
-import { LocalExtractiveModel } from './local-answerer.js';
+import { LocalToolModel } from './local-tool-model.js';
 
 export { type ModelInfo, modelInfo } from '../model-info.js';
 
@@ -10,7 +11,8 @@ let override: LanguageModel | undefined;
 
 /**
  * The chat model, chosen from env: OpenAI (`OPENAI_API_KEY`, Responses API, `CHAT_MODEL`), the Vercel
- * AI Gateway (`AI_GATEWAY_API_KEY`), or the local extractive answerer when no key is set. Built per
+ * AI Gateway (`AI_GATEWAY_API_KEY`), or the local extractive answerer (calling the chat tools by intent
+ * rules, lib/chat/intent.ts) when no key is set. Built per
  * call (cheap: no connection is opened), so env changes in tests take effect.
  */
 export function getChatModel(): LanguageModel {
@@ -28,7 +30,7 @@ export function getChatModel(): LanguageModel {
     const gateway = createGateway(e.AI_GATEWAY_API_KEY ? { apiKey: e.AI_GATEWAY_API_KEY } : {});
     return gateway(info.chatModel);
   }
-  return new LocalExtractiveModel();
+  return new LocalToolModel({ intent: detectIntent });
 }
 
 /** Replaces the chat model (benchmarks, tests of pacing and cancellation); `undefined` resets. */

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 
+/** The chat's tool names (lib/chat/tools.ts); kept here so validation imports no tool code. */
+export const CHAT_TOOL_NAMES = [
+  'searchContent',
+  'learningPath',
+  'shortestPath',
+  'relatedContent',
+  'explainConcept',
+] as const;
+
 /**
  * The body `useChat` / `DefaultChatTransport` (ai 7) POSTs: `{ id, messages, trigger, messageId? }`.
  * Messages are UIMessages; only the part types this chat produces are accepted (users send text,
@@ -37,9 +46,39 @@ const textPart = (max: number) =>
 
 const userPart = textPart(LIMITS.maxUserText);
 
+/**
+ * A tool part of an earlier answer (lib/chat/tools.ts), echoed back by `useChat`. Only the part's
+ * text reaches the model again (see prompt.ts), so its input and output are carried, not trusted.
+ */
+const toolPart = (name: string) =>
+  z
+    .object({
+      type: z.literal(`tool-${name}`),
+      toolCallId: z.string().min(1).max(200),
+      state: z.enum([
+        'input-streaming',
+        'input-available',
+        'output-available',
+        'output-error',
+        'output-denied',
+      ]),
+      input: z.unknown().optional(),
+      rawInput: z.unknown().optional(),
+      output: z.unknown().optional(),
+      errorText: z.string().max(2000).optional(),
+      title: z.string().max(200).optional(),
+      providerExecuted: z.boolean().optional(),
+      preliminary: z.boolean().optional(),
+      toolMetadata: z.record(z.string(), z.unknown()).optional(),
+      callProviderMetadata: providerMetadata,
+      resultProviderMetadata: providerMetadata,
+    })
+    .strict();
+
 const assistantPart = z.discriminatedUnion('type', [
   textPart(LIMITS.maxAssistantText),
   z.object({ type: z.literal('step-start') }).strict(),
+  ...CHAT_TOOL_NAMES.map(toolPart),
   z
     .object({
       type: z.literal('source-url'),
@@ -108,6 +147,11 @@ export const chatRequestSchema = z
       }),
     trigger: z.enum(['submit-message', 'regenerate-message']),
     messageId: id.optional(),
+    /**
+     * Keep the answer for reconnects (`GET /api/chat/[id]/stream`): it then runs to its end even if
+     * the client goes away, and is stopped with `DELETE /api/chat/[id]/stream`.
+     */
+    resumable: z.boolean().optional(),
   })
   .strict();
 

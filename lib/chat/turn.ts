@@ -2,6 +2,8 @@ import { waitUntil } from '@vercel/functions';
 import {
   createUIMessageStream,
   createUIMessageStreamResponse,
+  InvalidToolInputError,
+  isStepCount,
   type LanguageModel,
   streamText,
   toUIMessageStream,
@@ -15,8 +17,10 @@ import type { Owner } from './anon.js';
 import { type StoredMessage, saveConversation } from './conversations.js';
 import { chargeTokens } from './limits.js';
 import { buildModelMessages, citedNumbers, SYSTEM_PROMPT } from './prompt.js';
+import type { ResumableAnswer } from './resume.js';
 import type { ContextDocument, Retrieval } from './retrieve.js';
 import { type ChatRequest, messageText } from './schema.js';
+import { createChatTools, ToolFailure, type ToolSource } from './tools.js';
 
 /**
  * One chat turn as a UI message stream (the protocol `useChat` reads): the model's answer streams as
@@ -38,12 +42,18 @@ export interface ChatTurn {
   siteUrl: string;
   sql: () => Promise<SqlStore>;
   maxOutputTokens?: number;
+  /** Offer the graph and search tools (lib/chat/tools.ts); default true. */
+  tools?: boolean;
+  /** Keep the stream for reconnects (lib/chat/resume.ts); the answer then outlives the request. */
+  resumable?: ResumableAnswer;
   generateId?: () => string;
   now?: () => Date;
   headers?: Record<string, string>;
 }
 
 const STREAM_ERROR = 'The answer could not be completed. Please try again.';
+/** Model calls per answer: a tool round or two, then the answer. */
+export const MAX_STEPS = 4;
 
 export function streamChatTurn(turn: ChatTurn): Response {
   const { body, retrieval } = turn;
@@ -66,13 +76,20 @@ export function streamChatTurn(turn: ChatTurn): Response {
     return chargeTokens(turn.subject, tokens);
   };
 
+  const tools =
+    turn.tools === false
+      ? undefined
+      : createChatTools({ siteUrl: turn.siteUrl, firstN: retrieval.docs.length + 1 });
+  // A resumable answer is stopped by a stop request, not by the client going away (a reload).
+  const abortSignal = turn.resumable?.signal ?? turn.request.signal;
+
   // Keeps the function alive on Vercel until the conversation is saved, even after a disconnect.
   const done = deferred();
   waitUntil(done.promise);
   let ending: Promise<void> | undefined;
   // Whether onEnd runs after a disconnect depends on the runtime (Node 20 never calls a
   // TransformStream's cancel hook): give it a moment, then stop waiting unless a save is under way.
-  turn.request.signal.addEventListener(
+  abortSignal.addEventListener(
     'abort',
     () => {
       const timer = setTimeout(() => (ending ? void ending.finally(done.resolve) : done.resolve()), 250);
@@ -93,9 +110,10 @@ export function streamChatTurn(turn: ChatTurn): Response {
         model: turn.model,
         instructions: SYSTEM_PROMPT,
         messages: modelMessages,
-        abortSignal: turn.request.signal,
+        abortSignal,
         maxOutputTokens: turn.maxOutputTokens ?? 800,
         maxRetries: 1,
+        ...(tools ? { tools: tools.tools, stopWhen: isStepCount(MAX_STEPS) } : {}),
         onEnd: async ({ usage }) => {
           const total =
             usage.totalTokens ??
@@ -111,7 +129,13 @@ export function streamChatTurn(turn: ChatTurn): Response {
         stream: result.stream,
         sendReasoning: false,
         sendSources: false,
+        ...(tools ? { tools: tools.tools } : {}),
         onError: (err) => {
+          // A failed tool is a tool error part with its public message; the answer goes on.
+          if (err instanceof ToolFailure) return err.message;
+          // Input the model got wrong is validated like a request: the model sees why, and may retry.
+          if (InvalidToolInputError.isInstance(err))
+            return `Invalid input for ${err.toolName}: ${zodIssues(err.cause)}`;
           log.error('chat model failed', { err, model: turn.modelId });
           return STREAM_ERROR;
         },
@@ -122,9 +146,14 @@ export function streamChatTurn(turn: ChatTurn): Response {
       });
       writer.merge(
         ui.pipeThrough(
-          citeSources(retrieval.docs, turn.siteUrl, (delta) => {
-            streamedText += delta;
-          }),
+          citeSources(
+            retrieval.docs,
+            turn.siteUrl,
+            (delta) => {
+              streamedText += delta;
+            },
+            tools?.sources,
+          ),
         ),
       );
     },
@@ -152,25 +181,39 @@ export function streamChatTurn(turn: ChatTurn): Response {
     } catch (err) {
       log.error('could not save the conversation', { err, id: body.id });
     } finally {
+      // Saved first: a client that reconnects after this finds the answer stored, not streaming.
+      await turn.resumable?.close();
       done.resolve();
     }
   }
 
+  const resumable = turn.resumable;
   return createUIMessageStreamResponse({
     stream,
     headers: { 'cache-control': 'no-store', ...turn.headers },
+    ...(resumable
+      ? {
+          consumeSseStream: ({ stream: sse }: { stream: ReadableStream<string> }) => {
+            resumable.persist(sse).catch((err: unknown) => {
+              log.error('could not keep the answer for resuming', { err, id: body.id });
+            });
+          },
+        }
+      : {}),
   });
 }
 
 /**
  * Passes the answer through, holding back `finish`: when the answer is complete, the documents it
  * cites follow as `source-url` parts, then `finish`. Citations of documents that were not given (a
- * model inventing `[9]`) are dropped.
+ * model inventing `[9]`) are dropped. A tool's items follow its output at once, as `source-url` parts
+ * numbered by the tool (`providerMetadata.polyfolio.toolCallId` names the call).
  */
 function citeSources(
   docs: readonly ContextDocument[],
   siteUrl: string,
   onText: (delta: string) => void,
+  toolSources?: ReadonlyMap<string, ToolSource[]>,
 ): TransformStream<UIMessageChunk, UIMessageChunk> {
   const byN = new Map(docs.map((d) => [d.n, d]));
   let text = '';
@@ -183,6 +226,10 @@ function citeSources(
       }
       if (chunk.type === 'finish') finish = chunk;
       else controller.enqueue(chunk);
+      if (chunk.type === 'tool-output-available' && toolSources) {
+        for (const s of toolSources.get(chunk.toolCallId) ?? [])
+          controller.enqueue(toolSourcePart(s, chunk.toolCallId));
+      }
     },
     flush(controller) {
       for (const n of citedNumbers(text)) {
@@ -206,6 +253,27 @@ function citeSources(
       if (finish) controller.enqueue(finish);
     },
   });
+}
+
+/** A validation error's issues, briefly ("concept: Invalid input: expected string"). */
+function zodIssues(cause: unknown): string {
+  const issues = (cause as { cause?: { issues?: { path: PropertyKey[]; message: string }[] } })?.cause
+    ?.issues;
+  if (!Array.isArray(issues)) return 'the input does not match the tool schema';
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`)
+    .join('; ');
+}
+
+function toolSourcePart(s: ToolSource, toolCallId: string): UIMessageChunk {
+  return {
+    type: 'source-url',
+    sourceId: s.kind === 'concept' ? `concept:${s.slug}` : s.slug,
+    url: s.url,
+    title: s.title,
+    providerMetadata: { polyfolio: { n: s.n, slug: s.slug, kind: s.kind, toolCallId } },
+  };
 }
 
 export function citationUrl(siteUrl: string, slug: string): string {

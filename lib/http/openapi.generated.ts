@@ -2044,8 +2044,13 @@ export const openapi: Record<string, unknown> = {
                             "enum": [
                               "timeout",
                               "unreachable",
-                              "failing"
+                              "failing",
+                              "unsupported"
                             ]
+                          },
+                          "hint": {
+                            "description": "what is missing and how to fix it (reason unsupported)",
+                            "type": "string"
                           },
                           "error": {
                             "type": "string"
@@ -2570,7 +2575,7 @@ export const openapi: Record<string, unknown> = {
       "post": {
         "operationId": "postChat",
         "summary": "Ask the site a question (streaming RAG answer with citations)",
-        "description": "Accepts the body `useChat` / `DefaultChatTransport` from the AI SDK sends and answers in the UI message stream protocol (SSE, header `x-vercel-ai-ui-message-stream: v1`): `start`, `text-*` parts with `[n]` citation markers, one `source-url` part per cited item, `finish`. The conversation is saved when the answer ends. Anonymous callers get a signed `__Host-polyfolio_anon` cookie that owns their history.",
+        "description": "Accepts the body `useChat` / `DefaultChatTransport` from the AI SDK sends and answers in the UI message stream protocol (SSE, header `x-vercel-ai-ui-message-stream: v1`): `start`, `text-*` parts with `[n]` citation markers, one `source-url` part per cited item, `finish`. Graph and search tools run as `tool-input-*`/`tool-output-*` parts, each output followed by its items as `source-url` parts. With `resumable: true` the answer is kept for `GET /api/chat/{id}/stream` and runs to its end even if the client goes away. The conversation is saved when the answer ends. Anonymous callers get a signed `__Host-polyfolio_anon` cookie that owns their history.",
         "tags": [
           "chat"
         ],
@@ -2738,6 +2743,406 @@ export const openapi: Record<string, unknown> = {
                                     "properties": {
                                       "type": {
                                         "type": "string",
+                                        "const": "tool-searchContent"
+                                      },
+                                      "toolCallId": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "input-streaming",
+                                          "input-available",
+                                          "output-available",
+                                          "output-error",
+                                          "output-denied"
+                                        ]
+                                      },
+                                      "input": {},
+                                      "rawInput": {},
+                                      "output": {},
+                                      "errorText": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "providerExecuted": {
+                                        "type": "boolean"
+                                      },
+                                      "preliminary": {
+                                        "type": "boolean"
+                                      },
+                                      "toolMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {}
+                                      },
+                                      "callProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      },
+                                      "resultProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "toolCallId",
+                                      "state"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "tool-learningPath"
+                                      },
+                                      "toolCallId": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "input-streaming",
+                                          "input-available",
+                                          "output-available",
+                                          "output-error",
+                                          "output-denied"
+                                        ]
+                                      },
+                                      "input": {},
+                                      "rawInput": {},
+                                      "output": {},
+                                      "errorText": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "providerExecuted": {
+                                        "type": "boolean"
+                                      },
+                                      "preliminary": {
+                                        "type": "boolean"
+                                      },
+                                      "toolMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {}
+                                      },
+                                      "callProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      },
+                                      "resultProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "toolCallId",
+                                      "state"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "tool-shortestPath"
+                                      },
+                                      "toolCallId": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "input-streaming",
+                                          "input-available",
+                                          "output-available",
+                                          "output-error",
+                                          "output-denied"
+                                        ]
+                                      },
+                                      "input": {},
+                                      "rawInput": {},
+                                      "output": {},
+                                      "errorText": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "providerExecuted": {
+                                        "type": "boolean"
+                                      },
+                                      "preliminary": {
+                                        "type": "boolean"
+                                      },
+                                      "toolMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {}
+                                      },
+                                      "callProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      },
+                                      "resultProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "toolCallId",
+                                      "state"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "tool-relatedContent"
+                                      },
+                                      "toolCallId": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "input-streaming",
+                                          "input-available",
+                                          "output-available",
+                                          "output-error",
+                                          "output-denied"
+                                        ]
+                                      },
+                                      "input": {},
+                                      "rawInput": {},
+                                      "output": {},
+                                      "errorText": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "providerExecuted": {
+                                        "type": "boolean"
+                                      },
+                                      "preliminary": {
+                                        "type": "boolean"
+                                      },
+                                      "toolMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {}
+                                      },
+                                      "callProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      },
+                                      "resultProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "toolCallId",
+                                      "state"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
+                                        "const": "tool-explainConcept"
+                                      },
+                                      "toolCallId": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200
+                                      },
+                                      "state": {
+                                        "type": "string",
+                                        "enum": [
+                                          "input-streaming",
+                                          "input-available",
+                                          "output-available",
+                                          "output-error",
+                                          "output-denied"
+                                        ]
+                                      },
+                                      "input": {},
+                                      "rawInput": {},
+                                      "output": {},
+                                      "errorText": {
+                                        "type": "string",
+                                        "maxLength": 2000
+                                      },
+                                      "title": {
+                                        "type": "string",
+                                        "maxLength": 200
+                                      },
+                                      "providerExecuted": {
+                                        "type": "boolean"
+                                      },
+                                      "preliminary": {
+                                        "type": "boolean"
+                                      },
+                                      "toolMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {}
+                                      },
+                                      "callProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      },
+                                      "resultProviderMetadata": {
+                                        "type": "object",
+                                        "propertyNames": {
+                                          "type": "string"
+                                        },
+                                        "additionalProperties": {
+                                          "type": "object",
+                                          "propertyNames": {
+                                            "type": "string"
+                                          },
+                                          "additionalProperties": {}
+                                        }
+                                      }
+                                    },
+                                    "required": [
+                                      "type",
+                                      "toolCallId",
+                                      "state"
+                                    ],
+                                    "additionalProperties": false
+                                  },
+                                  {
+                                    "type": "object",
+                                    "properties": {
+                                      "type": {
+                                        "type": "string",
                                         "const": "source-url"
                                       },
                                       "sourceId": {
@@ -2851,6 +3256,9 @@ export const openapi: Record<string, unknown> = {
                     "minLength": 1,
                     "maxLength": 100,
                     "pattern": "^[\\w-]+$"
+                  },
+                  "resumable": {
+                    "type": "boolean"
                   }
                 },
                 "required": [
@@ -3091,6 +3499,151 @@ export const openapi: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Error: `service_unavailable`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/chat/{id}/stream": {
+      "get": {
+        "operationId": "getChatIdStream",
+        "summary": "Resume the answer in progress (useChat `resume`)",
+        "description": "For answers started with `resumable: true`. 204 when the conversation has no answer in progress; otherwise the answer so far and then the rest live, in the UI message stream protocol, as `useChat({ resume: true })` expects. Owner only: someone else gets 404.",
+        "tags": [
+          "chat"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[\\w-]{1,100}$"
+            }
+          }
+        ],
+        "security": [
+          {},
+          {
+            "session": []
+          }
+        ],
+        "x-auth": "optional",
+        "x-request-example": "GET /api/chat/c1/stream",
+        "responses": {
+          "200": {
+            "description": "Resume the answer in progress (useChat `resume`)",
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "text/event-stream of UI message chunks"
+                },
+                "example": "data: {\"type\":\"start\",\"messageId\":\"…\"}\n\ndata: {\"type\":\"text-delta\",\"id\":\"txt-0\",\"delta\":\"Before HNSW …\"}\n\n…"
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `validation_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "Error: `not_found`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "Error: `internal_error`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteChatIdStream",
+        "summary": "Stop the answer in progress",
+        "description": "A resumable answer does not stop when its client goes away (that is what makes a reload resumable), so stopping is this call; the instance producing the answer aborts the model. 204 whether or not an answer was in progress. Owner only: someone else gets 404.",
+        "tags": [
+          "chat"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[\\w-]{1,100}$"
+            }
+          }
+        ],
+        "security": [
+          {},
+          {
+            "session": []
+          }
+        ],
+        "x-auth": "optional",
+        "x-request-example": "DELETE /api/chat/c1/stream",
+        "responses": {
+          "204": {
+            "description": "Stop the answer in progress"
           },
           "400": {
             "description": "Error: `validation_failed`",
@@ -5702,8 +6255,13 @@ export const openapi: Record<string, unknown> = {
                             "enum": [
                               "timeout",
                               "unreachable",
-                              "failing"
+                              "failing",
+                              "unsupported"
                             ]
+                          },
+                          "hint": {
+                            "description": "what is missing and how to fix it (reason unsupported)",
+                            "type": "string"
                           }
                         },
                         "required": [

@@ -6,7 +6,13 @@ import { resetEnv } from '../../lib/env.js';
 import { rateLimit } from '../../lib/http/rate-limit.js';
 import type { TestApp } from '../helpers/app.js';
 import { ask, citedSlugs, cookieFrom, seededApp, userMessage } from './helpers.js';
-import { type FakeOpenAI, fakeOpenAIResponses, type ResponsesRequest } from './openai-fake.js';
+import {
+  type FakeOpenAI,
+  fakeOpenAIResponses,
+  type ResponsesRequest,
+  systemText,
+  userText,
+} from './openai-fake.js';
 
 /**
  * The real @ai-sdk/openai provider end to end through POST /api/chat, against the OpenAI Responses API
@@ -44,20 +50,6 @@ afterAll(async () => {
   await t.close();
 });
 
-function systemText(body: ResponsesRequest): string {
-  const sys = body.input.filter((m) => m.role === 'system' || m.role === 'developer');
-  return sys.map((m) => contentText(m.content)).join('\n');
-}
-
-function userText(body: ResponsesRequest): string {
-  const users = body.input.filter((m) => m.role === 'user');
-  return contentText(users[users.length - 1]?.content ?? '');
-}
-
-function contentText(content: ResponsesRequest['input'][number]['content']): string {
-  return typeof content === 'string' ? content : content.map((p) => p.text ?? '').join('\n');
-}
-
 describe('POST /api/chat with OpenAI (Responses API faked with msw)', () => {
   it('happy: streams the model answer with the cited source, sending the system prompt and the retrieved context', async () => {
     const ip = '198.51.100.77';
@@ -74,7 +66,14 @@ describe('POST /api/chat with OpenAI (Responses API faked with msw)', () => {
     expect(call.headers.get('authorization')).toBe('Bearer sk-test-not-a-real-key');
     expect(call.body.model).toBe('gpt-test-mini');
     expect(call.body.stream).toBe(true);
-    expect(call.body.tools ?? []).toEqual([]);
+    // the chat tools are offered (lib/chat/tools.ts); this model answers without calling one
+    expect((call.body.tools as { name: string }[]).map((t) => t.name).sort()).toEqual([
+      'explainConcept',
+      'learningPath',
+      'relatedContent',
+      'searchContent',
+      'shortestPath',
+    ]);
     expect(systemText(call.body)).toBe(SYSTEM_PROMPT);
     const user = userText(call.body);
     expect(user).toContain('<documents>');
@@ -131,10 +130,11 @@ describe('POST /api/chat with OpenAI (Responses API faked with msw)', () => {
     expect(at).toBeLessThan(end);
     expect(user.split(INJECTION).length - 1).toBe(countIn(user.slice(start, end), INJECTION));
     expect(systemText(call.body)).not.toContain(INJECTION);
-    // nothing but the cited text changed: same system prompt, same shape, no tools
+    // nothing but the cited text changed: same system prompt, same shape, same tools
     expect(systemText(call.body)).toBe(systemText(normalCall.body));
     expect(call.body.input.map((m) => m.role)).toEqual(normalCall.body.input.map((m) => m.role));
     expect(Object.keys(call.body).sort()).toEqual(Object.keys(normalCall.body).sort());
+    expect(call.body.tools).toEqual(normalCall.body.tools);
     expect(injected.sources.length).toBe(1);
     expect(normal.sources.length).toBe(1);
   });

@@ -265,6 +265,26 @@ export const ENDPOINTS: EndpointCase[] = [
     expect: { ...SQL_DOWN, ...AUTH_CACHE },
   },
   {
+    id: 'chat.resume',
+    group: 'Chat resume and stop (/api/chat/[id]/stream)',
+    method: 'GET',
+    route: '/api/chat/[id]/stream',
+    request: (ctx) => ({ path: `/api/chat/${ctx.conversationId}/stream`, headers: ctx.member }),
+    // No answer in progress: 204. Resuming is best effort, so a cache (where answers in progress are
+    // recorded) that is down or slow also means nothing to resume; nothing else is read.
+    status: 204,
+    expect: {},
+  },
+  {
+    id: 'chat.stop',
+    group: 'Chat resume and stop (/api/chat/[id]/stream)',
+    method: 'DELETE',
+    route: '/api/chat/[id]/stream',
+    request: (ctx) => ({ path: `/api/chat/${ctx.conversationId}/stream`, headers: ctx.member }),
+    status: 204,
+    expect: {},
+  },
+  {
     id: 'auth.login',
     group: 'Sign-in (login, register)',
     method: 'POST',
