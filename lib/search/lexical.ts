@@ -38,6 +38,8 @@ export interface LexicalParams {
   weights: FieldWeights;
   rm3?: { docs: number; terms: number; originalWeight: number } | undefined;
   proximity?: { weight: number; window: number } | undefined;
+  /** Experimental: document length in tokens (positions) instead of distinct lexemes. */
+  tokenLength?: boolean | undefined;
 }
 
 /**
@@ -127,6 +129,10 @@ export function lexicalQuery({
   params: LexicalParams;
 }): SQL {
   const w = params.weights;
+  const dlOf = (tsv: SQL) =>
+    params.tokenLength
+      ? sql`(SELECT coalesce(sum(coalesce(array_length(x.positions, 1), 1)), 0) FROM unnest(${tsv}) x)`
+      : sql`length(${tsv})`;
   const k1 = num(params.k1);
   const b = num(params.b);
   // ts_rank_cd's weight array is {D, C, B, A}, each in [0, 1]: scaled down by the largest, and the
@@ -160,7 +166,7 @@ export function lexicalQuery({
       SELECT u.lexeme AS term, u.positions[1] AS pos FROM unnest(to_tsvector('english', ${q})) u
     ),
     stats AS MATERIALIZED (
-      SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(length(tsv)), 1)::float8 AS avgdl FROM chunks
+      SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(${dlOf(sql`tsv`)}), 1)::float8 AS avgdl FROM chunks
     ),
     idf AS MATERIALIZED (
       SELECT t.term, quote_literal(t.term)::tsquery AS tq, 1::float8 AS qw,
@@ -170,7 +176,7 @@ export function lexicalQuery({
     ),
     tq AS MATERIALIZED (SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM qlex),
     cand AS MATERIALIZED (
-      SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
+      SELECT ch.id, ch.tsv, ${dlOf(sql`ch.tsv`)}::float8 AS dl
       FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id LEFT JOIN concepts k ON k.id = ch.concept_id, tq
       WHERE tq.q IS NOT NULL AND ch.tsv @@ tq.q${where}
     ),
@@ -218,7 +224,7 @@ export function lexicalQuery({
     ),
     tq2 AS MATERIALIZED (SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM qterms),
     cand2 AS MATERIALIZED (
-      SELECT ch.id, ch.tsv, length(ch.tsv)::float8 AS dl
+      SELECT ch.id, ch.tsv, ${dlOf(sql`ch.tsv`)}::float8 AS dl
       FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id LEFT JOIN concepts k ON k.id = ch.concept_id, tq2
       WHERE tq2.q IS NOT NULL AND ch.tsv @@ tq2.q${where}
     ),

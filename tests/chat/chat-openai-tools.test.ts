@@ -118,7 +118,7 @@ describe('POST /api/chat with an OpenAI model that calls tools (msw)', () => {
     for (const s of expected.steps) {
       expect(a.sources).toContainEqual({
         sourceId: `concept:${s.slug}`,
-        url: `http://localhost/concepts/${s.slug}`,
+        url: `/concepts/${s.slug}`, // relative: SITE_URL is not set in tests
         title: s.title,
       });
     }
