@@ -4,7 +4,12 @@ import { getOptionalUser } from '../lib/auth/guard.js';
 import { ownerFor } from '../lib/chat/anon.js';
 import { getConversationOwner } from '../lib/chat/conversations.js';
 import { defaultRetrievalDeps } from '../lib/chat/deps.js';
-import { enforceChatRateLimit, enforceTokenBudget, limitSubject } from '../lib/chat/limits.js';
+import {
+  enforceChatRateLimit,
+  enforceTokenBudget,
+  limitSubject,
+  spendsTokenBudget,
+} from '../lib/chat/limits.js';
 import { retrieveContext } from '../lib/chat/retrieve.js';
 import { chatRequestSchema, LIMITS, messageText } from '../lib/chat/schema.js';
 import { streamChatTurn } from '../lib/chat/turn.js';
@@ -22,8 +27,9 @@ export const config = { maxDuration: 60 };
 
 /**
  * POST /api/chat: a RAG answer streamed in the AI SDK UI message stream protocol, so `useChat` works
- * unchanged. Kill switch, rate limit, validation, budget; then retrieval and the conversation's owner
- * check run in parallel; then the model streams. Client disconnect aborts generation.
+ * unchanged. Kill switch, rate limit, validation; then retrieval, the daily token budget (provider
+ * models only) and the conversation's owner check run in parallel; then the model streams. Client
+ * disconnect aborts generation.
  */
 async function chat(request: Request): Promise<Response> {
   // One memoised config read serves both flags.
@@ -43,8 +49,10 @@ async function chat(request: Request): Promise<Response> {
   const userTurns = body.messages.filter((m) => m.role === 'user').map(messageText);
   const retrieval = retrieveContext({ userTurns }, defaultRetrievalDeps({ graph }));
   retrieval.catch(() => {}); // awaited below; this only silences the rejection if a check fails first
+  // The daily token budget counts provider tokens only: the local answerer has just the per-minute limit.
+  const model = getChatModel();
   const [, existingOwner] = await Promise.all([
-    enforceTokenBudget(subject),
+    spendsTokenBudget(model) ? enforceTokenBudget(subject) : Promise.resolve(),
     getSql().then((s) => getConversationOwner({ db: s.db, id: body.id })),
   ]);
   if (existingOwner && existingOwner !== owner.ownerId) {
@@ -57,7 +65,7 @@ async function chat(request: Request): Promise<Response> {
     owner,
     subject,
     retrieval: await retrieval,
-    model: getChatModel(),
+    model,
     modelId: chatModelId(),
     siteUrl: env().SITE_URL ?? new URL(request.url).origin,
     sql: getSql,

@@ -1,18 +1,21 @@
 import { inArray } from 'drizzle-orm';
 import { estimateTokens } from '../ai/chunker.js';
 import type { GroundingDocument, RelatedItem } from '../ai/documents.js';
-import { terms } from '../ai/text-features.js';
+import { standaloneQuestion } from '../ai/standalone.js';
 import { log } from '../log.js';
 import { type Db, schema } from '../stores/sql/index.js';
+import type { NamedItem } from './named.js';
 
 /**
- * Retrieval for one chat turn: hybrid search for the question (plus a little history when the question
- * is short), one SQL round trip for the best chunks' text, graph expansion of the hits' concepts for
- * related reading, and a context trimmed to a token budget. The graph is optional: when it is down the
- * answer goes on without related items.
+ * Retrieval for one chat turn: the question made standalone from the conversation (a follow-up takes
+ * the earlier question's topic), then in parallel hybrid search for it and a title lookup for the items
+ * it names; named items go first. One SQL round trip loads the chunks' text, graph expansion of the
+ * hits' concepts adds related reading, and the context is trimmed to a token budget. The graph is
+ * optional: when it is down the answer goes on without related items. Search hits may be content or
+ * concepts (`kind: "concept"`, `slug` the concept's, `contentId` the concept's id).
  */
 
-/** What chat needs of a search hit (a subset of lib/search's SearchResult). */
+/** What chat needs of a search hit (a subset of lib/search's SearchResult; `kind` may be "concept"). */
 export interface SearchHit {
   slug: string;
   kind: string;
@@ -33,6 +36,8 @@ export interface RetrievalDeps {
     limit: number;
   }): Promise<{ content: { slug: string; title: string; kind: string; via: string }[] }>;
   loadChunks(ids: string[]): Promise<{ id: string; heading: string; text: string }[]>;
+  /** Items the question names by title (see named.ts); put first in the context. */
+  findNamed?(question: string): Promise<NamedItem[]>;
 }
 
 /** A cited document with what the citation links to. */
@@ -62,12 +67,9 @@ export interface RetrievalOptions {
   maxRelated?: number;
 }
 
-/** The search query for a turn: the question, with the previous user turn when it is a short follow-up. */
+/** The search query for a turn: the question made standalone from the conversation (see standalone.ts). */
 export function searchQuery(userTurns: readonly string[]): string {
-  const last = (userTurns[userTurns.length - 1] ?? '').trim();
-  const previous = (userTurns[userTurns.length - 2] ?? '').trim();
-  if (previous && terms(last).length < 4) return `${previous.slice(0, 200)} ${last}`.slice(0, 500);
-  return last.slice(0, 500);
+  return standaloneQuestion(userTurns).question.slice(0, 500);
 }
 
 export async function retrieveContext(
@@ -79,24 +81,58 @@ export async function retrieveContext(
   const query = searchQuery(input.userTurns);
   if (query === '') return { query, docs: [], related: [], degraded: false, graph: 'skipped', tokens: 0 };
 
-  const found = await deps.search({ q: query, limit: maxDocs });
-  const hits = found.results.slice(0, maxDocs);
-  const excludeContentIds = hits.map((h) => h.contentId);
+  // The search and the title lookup are independent: in parallel. A failed title lookup only loses the
+  // promotion of named items; the search is what the answer cannot do without.
+  const [found, named] = await Promise.all([
+    deps.search({ q: query, limit: maxDocs }),
+    deps.findNamed
+      ? deps.findNamed(query).catch((err: unknown) => {
+          log.warn('named-item lookup failed; answering from search alone', { err });
+          return [] as NamedItem[];
+        })
+      : Promise.resolve([] as NamedItem[]),
+  ]);
+  const key = (kind: string, slug: string) => `${kind === 'concept' ? 'concept' : 'content'}:${slug}`;
+  const namedKeys = new Set(named.map((n) => key(n.kind, n.slug)));
+  const searchBySlug = new Map(found.results.map((h) => [key(h.kind, h.slug), h]));
+  const hits = [...named, ...found.results.filter((h) => !namedKeys.has(key(h.kind, h.slug)))].slice(
+    0,
+    maxDocs,
+  );
+  const excludeContentIds = hits.filter((h) => h.kind !== 'concept').map((h) => h.contentId);
   const conceptSlugs = [...new Set(hits.slice(0, 3).flatMap((h) => h.concepts))].slice(0, 10);
 
+  // The text of each document: a searched item's best chunk; a named item's summary, with the chunk
+  // search found for it (or its first chunk); a named concept's summary and learning goals.
+  const chunkIds = hits.flatMap((h) => {
+    if (!('match' in h)) return [h.chunkId];
+    const searched = searchBySlug.get(key(h.kind, h.slug));
+    if (searched) return [searched.chunkId];
+    return h.lead ? [h.lead.chunkId] : [];
+  });
   // Chunk text and graph expansion are independent: one round trip each, in parallel.
   const [chunks, expanded] = await Promise.all([
-    hits.length ? deps.loadChunks(hits.map((h) => h.chunkId)) : Promise.resolve([]),
+    chunkIds.length ? deps.loadChunks(chunkIds) : Promise.resolve([]),
     expandRelated(deps, conceptSlugs, excludeContentIds, input.maxRelated ?? 4),
   ]);
   const byId = new Map(chunks.map((c) => [c.id, c]));
+  const section = (c: { heading: string; text: string } | undefined) =>
+    c ? (c.heading ? `## ${c.heading}\n${c.text}` : c.text) : '';
 
   const docs: ContextDocument[] = [];
   let tokens = 0;
   for (const hit of hits) {
-    const chunk = byId.get(hit.chunkId);
-    if (!chunk) continue; // the index is ahead of SQL (a delete in flight): skip, never invent text
-    const body = chunk.heading ? `## ${chunk.heading}\n${chunk.text}` : chunk.text;
+    let body: string;
+    if ('match' in hit) {
+      const searched = searchBySlug.get(key(hit.kind, hit.slug));
+      const chunk = searched ? byId.get(searched.chunkId) : hit.lead ? byId.get(hit.lead.chunkId) : undefined;
+      body = namedText(hit, section(chunk));
+    } else {
+      const chunk = byId.get(hit.chunkId);
+      if (!chunk) continue; // the index is ahead of SQL (a delete in flight): skip, never invent text
+      body = section(chunk);
+    }
+    if (body.trim() === '') continue;
     const room = budget - tokens;
     if (room < 40) break;
     const text = trimToTokens(body, room);
@@ -112,6 +148,18 @@ export async function retrieveContext(
     });
   }
   return { query, docs, related: expanded.related, degraded: found.degraded, graph: expanded.graph, tokens };
+}
+
+/** A named item's document: its summary first (what it is), then a section of it. */
+function namedText(item: NamedItem, chunk: string): string {
+  const parts: string[] = [];
+  const summary = item.summary.trim();
+  if (summary && !chunk.includes(summary)) parts.push(summary);
+  if (item.kind === 'concept' && item.goals.length) {
+    parts.push(`Learning goals:\n${item.goals.map((g) => `- ${g}`).join('\n')}`);
+  }
+  if (chunk) parts.push(chunk);
+  return parts.join('\n\n');
 }
 
 async function expandRelated(

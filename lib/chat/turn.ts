@@ -13,7 +13,7 @@ import { log } from '../log.js';
 import type { SqlStore } from '../stores/sql/index.js';
 import type { Owner } from './anon.js';
 import { type StoredMessage, saveConversation } from './conversations.js';
-import { chargeTokens } from './limits.js';
+import { chargeTokens, spendsTokenBudget } from './limits.js';
 import { buildModelMessages, citedNumbers, SYSTEM_PROMPT } from './prompt.js';
 import type { ContextDocument, Retrieval } from './retrieve.js';
 import { type ChatRequest, messageText } from './schema.js';
@@ -22,7 +22,7 @@ import { type ChatRequest, messageText } from './schema.js';
  * One chat turn as a UI message stream (the protocol `useChat` reads): the model's answer streams as
  * text parts; when it ends, the documents the answer cited (`[n]`) follow as `source-url` parts, then
  * `finish`. The conversation is saved when the stream ends (never before the first token), with the
- * sources in the stored parts, and the turn's tokens are charged to the daily budget.
+ * sources in the stored parts, and a provider model's tokens are charged to the daily budget.
  */
 
 export interface ChatTurn {
@@ -60,8 +60,9 @@ export function streamChatTurn(turn: ChatTurn): Response {
   );
   let streamedText = '';
   let charged = false;
+  // Only provider tokens count against the daily budget (see limits.ts).
   const charge = (tokens: number) => {
-    if (charged) return Promise.resolve();
+    if (charged || !spendsTokenBudget(turn.model)) return Promise.resolve();
     charged = true;
     return chargeTokens(turn.subject, tokens);
   };
@@ -191,7 +192,7 @@ function citeSources(
         controller.enqueue({
           type: 'source-url',
           sourceId: doc.slug,
-          url: citationUrl(siteUrl, doc.slug),
+          url: citationUrl(siteUrl, doc.slug, doc.kind),
           title: doc.title,
           providerMetadata: {
             polyfolio: {
@@ -208,8 +209,10 @@ function citeSources(
   });
 }
 
-export function citationUrl(siteUrl: string, slug: string): string {
-  return `${siteUrl.replace(/\/+$/, '')}/content/${encodeURIComponent(slug)}`;
+/** A cited item's page: `/content/<slug>`, or `/concepts/<slug>` for a concept. */
+export function citationUrl(siteUrl: string, slug: string, kind = 'post'): string {
+  const section = kind === 'concept' ? 'concepts' : 'content';
+  return `${siteUrl.replace(/\/+$/, '')}/${section}/${encodeURIComponent(slug)}`;
 }
 
 function isText(p: UIMessage['parts'][number]): p is { type: 'text'; text: string } {
