@@ -159,13 +159,13 @@ export function composeAnswer(input: {
   const maxSentences = input.maxSentences ?? 4;
   const minCoverage = input.minCoverage ?? 0.5;
   const primary = questionTerms(input.question);
-  const carried = [...new Set(terms((input.carried ?? []).join(' ')))].filter((t) => !primary.includes(t));
+  const carried = [...new Set(termsOf((input.carried ?? []).join(' ')))].filter((t) => !primary.includes(t));
   const qTerms = [...primary, ...carried];
   const sentences = input.docs.flatMap(splitSentences);
   if (primary.length === 0 && carried.length === 0) return notFound();
   if (sentences.length === 0) return notFound();
 
-  const titleTerms = new Map(input.docs.map((d) => [d.n, new Set(terms(d.title))]));
+  const titleTerms = new Map(input.docs.map((d) => [d.n, new Set(termsOf(d.title))]));
   const docTerms = new Map<number, Set<string>>();
   for (const d of input.docs)
     docTerms.set(d.n, new Set([...(titleTerms.get(d.n) ?? []), ...termsOf(d.text)]));
@@ -327,9 +327,13 @@ function questionTerms(question: string): string[] {
   return [...new Set(termsOf(kept))];
 }
 
-/** `terms`, plus the single letters that name things in technical prose ("k", "b", "m"). */
+/**
+ * `terms`, plus the single letters that name things in technical prose ("k", "b", "m"), with one
+ * Porter asymmetry evened out: "added" stems to "ad" but "add" stays "add", so a final double
+ * consonant (other than l, s, z) is dropped on both sides.
+ */
 function termsOf(text: string): string[] {
-  const out = terms(text);
+  const out = terms(text).map((t) => (/([b-df-hj-knp-rtv-y])\1$/.test(t) ? t.slice(0, -1) : t));
   for (const w of words(text)) if (w.length === 1 && /[b-hj-rt-z]/.test(w)) out.push(w);
   return out;
 }
@@ -341,7 +345,7 @@ function namesIn(question: string): Set<string> {
   for (const [i, raw] of tokens.entries()) {
     const w = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     if (i === 0 || !/^\p{Lu}/u.test(w) || /[.!?]$/.test(tokens[i - 1] ?? '')) continue;
-    for (const t of terms(w)) out.add(t);
+    for (const t of termsOf(w)) out.add(t);
   }
   return out;
 }

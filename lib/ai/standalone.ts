@@ -26,7 +26,7 @@ export const QUESTION_WORDS: ReadonlySet<string> = new Set(
     'use used using usually way ways thing things get make help please show give like want good best anything ' +
     'something summarize summarise summary overview learn learned cover covers covered post posts article ' +
     'articles project projects lesson lessons course courses blog site say says said talk talks wrote write ' +
-    'find found read'
+    'find found read stand stands define defined definition'
   ).split(' '),
 );
 
@@ -66,13 +66,14 @@ export function standaloneQuestion(userTurns: readonly string[]): Standalone {
 
 /**
  * Whether a turn leans on the conversation: it opens as a continuation ("and ...", "what about ..."),
- * points back with a pronoun and says little else, or has no topic word at all ("why?"). A short turn
- * that names something new ("What is MVCC?") stands alone.
+ * points back with a pronoun and says little else, or is too short to stand alone ("what did the
+ * reranker add?"). A short turn that names something new ("What is MVCC?") is a follow-up too: the
+ * carried words weigh less than its own, and a title it names is looked up before carried ones.
  */
 export function isFollowUp(turn: string): boolean {
   const topic = topicWords(turn);
   if (CONTINUATION.test(turn.trim())) return topic.length < 6;
-  if (topic.length === 0) return true;
+  if (topic.length < 3) return true;
   return topic.length < 5 && words(turn).some((w) => ANAPHORA.has(w));
 }
 

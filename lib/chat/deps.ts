@@ -9,7 +9,7 @@ export function defaultRetrievalDeps(options: { graph: boolean } = { graph: true
   return {
     search: (input) => searchContent(input),
     loadChunks: async (ids) => loadChunkTexts((await getSql()).db, ids),
-    findNamed: async (question) => findNamedItems((await getSql()).db, question),
+    findNamed: async (question, asked) => findNamedItems((await getSql()).db, question, { asked }),
     ...(options.graph
       ? {
           expand: async (input) => {

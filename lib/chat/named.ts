@@ -88,8 +88,17 @@ function rank(m: TitleMatch, kind: string): number {
   return m.length + (m.exact ? 0.5 : 0) + (m.name ? 2 : 0) + (kind === 'concept' ? 0 : 0.25);
 }
 
-/** The items `question` names, best first (at most `limit`). */
-export async function findNamedItems(db: Db, question: string, limit = 2): Promise<NamedItem[]> {
+/**
+ * The items `question` names, best first (at most `limit`). With `asked` (the turn as asked, when
+ * `question` is a follow-up made standalone), items the turn itself names win over those named only
+ * by the carried words.
+ */
+export async function findNamedItems(
+  db: Db,
+  question: string,
+  options: { asked?: string; limit?: number } = {},
+): Promise<NamedItem[]> {
+  const limit = options.limit ?? 2;
   const patterns = [...new Set(words(question).filter((w) => w.length >= 3))]
     .slice(0, 40)
     .map((w) => `%${w.slice(0, 5)}%`);
@@ -116,6 +125,10 @@ export async function findNamedItems(db: Db, question: string, limit = 2): Promi
         WHERE lower(k.title) LIKE ${any}
         LIMIT 200`,
   );
+  if (options.asked && options.asked !== question) {
+    const own = pickNamed(options.asked, rows, limit);
+    if (own.length) return own;
+  }
   return pickNamed(question, rows, limit);
 }
 

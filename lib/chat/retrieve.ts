@@ -37,7 +37,7 @@ export interface RetrievalDeps {
   }): Promise<{ content: { slug: string; title: string; kind: string; via: string }[] }>;
   loadChunks(ids: string[]): Promise<{ id: string; heading: string; text: string }[]>;
   /** Items the question names by title (see named.ts); put first in the context. */
-  findNamed?(question: string): Promise<NamedItem[]>;
+  findNamed?(question: string, asked: string): Promise<NamedItem[]>;
 }
 
 /** A cited document with what the citation links to. */
@@ -78,7 +78,8 @@ export async function retrieveContext(
 ): Promise<Retrieval> {
   const budget = input.budgetTokens ?? 2500;
   const maxDocs = input.maxDocs ?? 6;
-  const query = searchQuery(input.userTurns);
+  const standalone = standaloneQuestion(input.userTurns);
+  const query = standalone.question.slice(0, 500);
   if (query === '') return { query, docs: [], related: [], degraded: false, graph: 'skipped', tokens: 0 };
 
   // The search and the title lookup are independent: in parallel. A failed title lookup only loses the
@@ -86,7 +87,7 @@ export async function retrieveContext(
   const [found, named] = await Promise.all([
     deps.search({ q: query, limit: maxDocs }),
     deps.findNamed
-      ? deps.findNamed(query).catch((err: unknown) => {
+      ? deps.findNamed(query, standalone.asked).catch((err: unknown) => {
           log.warn('named-item lookup failed; answering from search alone', { err });
           return [] as NamedItem[];
         })
