@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import matter from 'gray-matter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findNamedItems } from '../../lib/chat/named.js';
 import { askThrough, formatReport, loadChatQa, QA_CATEGORIES, runChatQa } from '../../lib/eval/chat-qa.js';
 import type { TestApp } from '../helpers/app.js';
-import { seededApp } from './helpers.js';
+import { createUserAndLogin } from '../helpers/auth.js';
+import { ask, citedSlugs, seededApp, userMessage } from './helpers.js';
 
 /**
  * The chat QA set (tests/fixtures/chat-qa.json) through the real POST /api/chat with the local model,
@@ -78,4 +80,49 @@ describe('chat QA with the local model', () => {
     expect(report.overall.wrongRefusals, summary).toBe(0);
     expect(report.overall.offTopicRefusedRate, summary).toBeGreaterThanOrEqual(0.9);
   }, 300_000);
+
+  it('happy: the title lookup finds named content and concepts in one query, and nothing for an off-topic question', async () => {
+    const db = t.sql.db;
+    const slugs = async (q: string, asked?: string) =>
+      (await findNamedItems(db, q, asked ? { asked } : {})).map((n) => `${n.kind}:${n.slug}`);
+    expect(await slugs('What is judgekit?')).toEqual(['project:judgekit']);
+    expect(await slugs('Summarize the MVCC and VACUUM lesson')).toEqual([
+      'lesson:mvcc-and-vacuum',
+      'concept:mvcc',
+    ]);
+    expect(await slugs('What is a B-tree?')).toEqual(['concept:b-trees']);
+    expect(await slugs('How do I deploy on Kubernetes?')).toEqual([]);
+    // a follow-up's own words name first; the carried words only when it names nothing itself
+    expect(await slugs('What is MVCC? (postbox)', 'What is MVCC?')).toEqual(['concept:mvcc']);
+    expect(
+      await slugs('How does it keep events in order? (postbox)', 'How does it keep events in order?'),
+    ).toEqual(['project:postbox']);
+    const [judgekit] = await findNamedItems(db, 'What is judgekit?');
+    expect(judgekit?.summary).toMatch(/^A Python command-line tool/);
+    expect(judgekit?.lead?.text).toBeTruthy();
+    const [btrees] = await findNamedItems(db, 'What is a B-tree?');
+    expect(btrees?.goals.length).toBeGreaterThan(0);
+  });
+
+  it('happy: an item created through the admin API with an empty body is cited by chat when a visitor names it', async () => {
+    const admin = await createUserAndLogin(t, { role: 'admin' });
+    const created = await t.request('POST', '/api/admin/content', {
+      json: {
+        slug: 'moonwalk',
+        kind: 'project',
+        title: 'moonwalk: a feature-flag service',
+        summary: 'A feature-flag service in 300 lines of Go with percentage rollouts and an audit trail.',
+      },
+      headers: admin.headers,
+    });
+    expect(created.status).toBe(201);
+    await t.settle();
+    const a = await ask(t, {
+      id: 'qa-moonwalk',
+      messages: [userMessage('What is moonwalk?')],
+      headers: { 'x-forwarded-for': '198.18.9.9' },
+    });
+    expect(citedSlugs(a.message)[0]).toBe('moonwalk');
+    expect(a.text).toContain('percentage rollouts');
+  });
 });
