@@ -35,8 +35,11 @@ export const chatQaSchema = z.object({
         .refine((q) => (q.category === 'offtopic') === (q.cite.length === 0), {
           message: 'off-topic questions (and only they) have no slugs to cite',
         })
-        .refine((q) => (q.category === 'followup') === q.turns.length > 1, {
-          message: 'follow-ups (and only they) have more than one turn',
+        .refine((q) => q.category !== 'followup' || q.turns.length > 1, {
+          message: 'a follow-up is a conversation of more than one turn',
+        })
+        .refine((q) => q.category === 'followup' || q.category === 'offtopic' || q.turns.length === 1, {
+          message: 'only follow-ups and off-topic questions come after earlier turns',
         }),
     )
     .min(1),
