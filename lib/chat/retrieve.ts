@@ -94,45 +94,38 @@ export async function retrieveContext(
       : Promise.resolve([] as NamedItem[]),
   ]);
   const key = (kind: string, slug: string) => `${kind === 'concept' ? 'concept' : 'content'}:${slug}`;
+  const searched = new Map(found.results.map((h) => [key(h.kind, h.slug), h]));
   const namedKeys = new Set(named.map((n) => key(n.kind, n.slug)));
-  const searchBySlug = new Map(found.results.map((h) => [key(h.kind, h.slug), h]));
-  const hits = [...named, ...found.results.filter((h) => !namedKeys.has(key(h.kind, h.slug)))].slice(
-    0,
-    maxDocs,
-  );
+  // Named items first, each with the chunk search found for it (if any); then the other search hits.
+  const entries: { item: NamedItem | SearchHit; named?: NamedItem; chunkId?: string }[] = [
+    ...named.map((n) => {
+      const chunkId = searched.get(key(n.kind, n.slug))?.chunkId ?? n.lead?.chunkId;
+      return { item: n, named: n, ...(chunkId ? { chunkId } : {}) };
+    }),
+    ...found.results
+      .filter((h) => !namedKeys.has(key(h.kind, h.slug)))
+      .map((h) => ({ item: h, chunkId: h.chunkId })),
+  ].slice(0, maxDocs);
+  const hits = entries.map((e) => e.item);
   const excludeContentIds = hits.filter((h) => h.kind !== 'concept').map((h) => h.contentId);
   const conceptSlugs = [...new Set(hits.slice(0, 3).flatMap((h) => h.concepts))].slice(0, 10);
 
-  // The text of each document: a searched item's best chunk; a named item's summary, with the chunk
-  // search found for it (or its first chunk); a named concept's summary and learning goals.
-  const chunkIds = hits.flatMap((h) => {
-    if (!('match' in h)) return [h.chunkId];
-    const searched = searchBySlug.get(key(h.kind, h.slug));
-    if (searched) return [searched.chunkId];
-    return h.lead ? [h.lead.chunkId] : [];
-  });
   // Chunk text and graph expansion are independent: one round trip each, in parallel.
+  const chunkIds = entries.flatMap((e) => (e.chunkId ? [e.chunkId] : []));
   const [chunks, expanded] = await Promise.all([
     chunkIds.length ? deps.loadChunks(chunkIds) : Promise.resolve([]),
     expandRelated(deps, conceptSlugs, excludeContentIds, input.maxRelated ?? 4),
   ]);
   const byId = new Map(chunks.map((c) => [c.id, c]));
-  const section = (c: { heading: string; text: string } | undefined) =>
-    c ? (c.heading ? `## ${c.heading}\n${c.text}` : c.text) : '';
 
   const docs: ContextDocument[] = [];
   let tokens = 0;
-  for (const hit of hits) {
-    let body: string;
-    if ('match' in hit) {
-      const searched = searchBySlug.get(key(hit.kind, hit.slug));
-      const chunk = searched ? byId.get(searched.chunkId) : hit.lead ? byId.get(hit.lead.chunkId) : undefined;
-      body = namedText(hit, section(chunk));
-    } else {
-      const chunk = byId.get(hit.chunkId);
-      if (!chunk) continue; // the index is ahead of SQL (a delete in flight): skip, never invent text
-      body = section(chunk);
-    }
+  for (const { item, named: namedItem, chunkId } of entries) {
+    const chunk = chunkId ? byId.get(chunkId) : undefined;
+    const section = chunk ? (chunk.heading ? `## ${chunk.heading}\n${chunk.text}` : chunk.text) : '';
+    // A searched chunk missing from SQL means the index is ahead of it (a delete in flight): skip it,
+    // never invent text. A named item brings its own summary.
+    const body = namedItem ? namedText(namedItem, section) : section;
     if (body.trim() === '') continue;
     const room = budget - tokens;
     if (room < 40) break;
@@ -140,25 +133,27 @@ export async function retrieveContext(
     tokens += estimateTokens(text);
     docs.push({
       n: docs.length + 1,
-      slug: hit.slug,
-      kind: hit.kind,
-      title: hit.title,
+      slug: item.slug,
+      kind: item.kind,
+      title: item.title,
       text,
-      contentId: hit.contentId,
-      ...(hit.url ? { externalUrl: hit.url } : {}),
+      contentId: item.contentId,
+      ...(item.url ? { externalUrl: item.url } : {}),
     });
   }
   return { query, docs, related: expanded.related, degraded: found.degraded, graph: expanded.graph, tokens };
 }
 
-/** A named item's document: its summary first (what it is), then a section of it. */
+/**
+ * A named item's document: its summary first (what it is), a concept's learning goals, then the section
+ * search found for it or its first; what the section already holds is not repeated.
+ */
 function namedText(item: NamedItem, chunk: string): string {
   const parts: string[] = [];
   const summary = item.summary.trim();
   if (summary && !chunk.includes(summary)) parts.push(summary);
-  if (item.kind === 'concept' && item.goals.length) {
-    parts.push(`Learning goals:\n${item.goals.map((g) => `- ${g}`).join('\n')}`);
-  }
+  const goals = item.goals.filter((g) => !chunk.includes(g));
+  if (goals.length) parts.push(`Learning goals:\n${goals.map((g) => `- ${g}`).join('\n')}`);
   if (chunk) parts.push(chunk);
   return parts.join('\n\n');
 }

@@ -206,6 +206,21 @@ describe('retrieval with named items and concept hits', () => {
     expect(r.docs[2]?.text).toContain('Text of concept:hash-tables#0.');
   });
 
+  it('happy: a concept both named and found by search appears once, its text not repeated', async () => {
+    const concept = named('b-trees', 'concept', {
+      summary: 'Text of concept:b-trees#0.',
+      goals: ['Explain page splits'],
+    });
+    const r = await retrieveContext(
+      { userTurns: ['What is a B-tree?'] },
+      deps([hit('b-trees', 'concept', 'concept:b-trees#0')], [concept]),
+    );
+    expect(r.docs).toHaveLength(1);
+    expect(r.docs[0]?.text).toBe(
+      'Learning goals:\n- Explain page splits\n\n## Section\nText of concept:b-trees#0.',
+    );
+  });
+
   it('error: a failed title lookup costs only the promotion; search still answers', async () => {
     const r = await retrieveContext(
       { userTurns: ['What is judgekit?'] },
