@@ -51,7 +51,7 @@ interface Sentence {
 }
 
 /** A heading or title match counts for less than the sentence itself containing the term. */
-const HEADING_WEIGHT = 0.7;
+const HEADING_WEIGHT = 0.85;
 /** A document's title is what each of its sentences is about ("What is quarry?" and quarry's summary). */
 const TITLE_WEIGHT = 1;
 const CARRIED_WEIGHT = 0.5;

@@ -26,7 +26,7 @@ export const QUESTION_WORDS: ReadonlySet<string> = new Set(
     'use used using usually way ways thing things get make help please show give like want good best anything ' +
     'something summarize summarise summary overview learn learned cover covers covered post posts article ' +
     'articles project projects lesson lessons course courses blog site say says said talk talks wrote write ' +
-    'find found read stand stands define defined definition'
+    'find found read stand stands define defined definition actually really exactly basically'
   ).split(' '),
 );
 

@@ -9,6 +9,8 @@ import { type Db, queryRows } from '../stores/sql/index.js';
  * rest of the question, so chat looks titles up directly (one cheap SQL query over content and concept
  * titles, run beside the search) and puts the named items at the top of the context.
  *
+ * Each named content item comes with its chunk that best matches the turn as asked.
+ *
  * A title is named when the question contains (as stemmed words, stop words aside) the whole title,
  * the name before its colon ("judgekit" of "judgekit: offline evaluation ..."), or its first words
  * (at least two, and at least half the title: "the chunking strategies post"). A one-word title that is
@@ -26,8 +28,11 @@ export interface NamedItem {
   url?: string;
   concepts: string[];
   summary: string;
-  /** Content: its first chunk (the lead chunk), quoted when search did not bring a better one. */
-  lead?: { chunkId: string; heading: string; text: string };
+  /**
+   * Content: its chunk that best matches the question as asked (full-text rank; the first chunk when
+   * none matches), so a follow-up about one section of a named item gets that section.
+   */
+  chunk?: { chunkId: string; heading: string; text: string };
   /** Concepts: their learning goals. */
   goals: string[];
   match: TitleMatch;
@@ -107,15 +112,25 @@ export async function findNamedItems(
     patterns.map((p) => sql`${p}`),
     sql`, `,
   )}]::text[])`;
+  const asked = (options.asked ?? question).slice(0, 1000);
   const rows = await queryRows<Row>(
     db,
-    sql`SELECT c.kind, c.id::text AS id, c.slug, c.title, c.summary, c.url,
+    sql`WITH q AS MATERIALIZED (
+          SELECT string_agg(quote_literal(term), ' | ')::tsquery AS tq
+          FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${asked}))) AS term) t
+        )
+        SELECT c.kind, c.id::text AS id, c.slug, c.title, c.summary, c.url,
                ch.id AS chunk_id, ch.heading, ch.text, NULL::jsonb AS goals,
                ARRAY(SELECT k.slug FROM content_concepts cc JOIN concepts k ON k.id = cc.concept_id
                      WHERE cc.content_id = c.id ORDER BY k.slug) AS concepts
         FROM content c
         LEFT JOIN LATERAL (
-          SELECT id, heading, text FROM chunks WHERE content_id = c.id ORDER BY position LIMIT 1
+          SELECT ch.id, ch.heading, ch.text FROM chunks ch, q
+          WHERE ch.content_id = c.id
+          -- weights {D, C, B, A}: body text and headings count fully, the item-wide fields (title,
+          -- summary) half, since every chunk (or the lead) carries them
+          ORDER BY coalesce(ts_rank('{1, 0.5, 1, 0.5}'::float4[], ch.tsv, q.tq), 0) DESC, ch.position
+          LIMIT 1
         ) ch ON true
         WHERE lower(c.title) LIKE ${any}
         UNION ALL
@@ -147,7 +162,7 @@ export function pickNamed(question: string, rows: Row[], limit: number): NamedIt
       ...(r.url ? { url: r.url } : {}),
       concepts: toArray(r.concepts),
       summary: r.summary,
-      ...(r.chunk_id ? { lead: { chunkId: r.chunk_id, heading: r.heading ?? '', text: r.text ?? '' } } : {}),
+      ...(r.chunk_id ? { chunk: { chunkId: r.chunk_id, heading: r.heading ?? '', text: r.text ?? '' } } : {}),
       goals: Array.isArray(r.goals) ? r.goals.filter((g): g is string => typeof g === 'string') : [],
       match,
     });

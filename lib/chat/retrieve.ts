@@ -1,9 +1,9 @@
-import { inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { estimateTokens } from '../ai/chunker.js';
 import type { GroundingDocument, RelatedItem } from '../ai/documents.js';
 import { standaloneQuestion } from '../ai/standalone.js';
 import { log } from '../log.js';
-import { type Db, schema } from '../stores/sql/index.js';
+import { type Db, queryRows } from '../stores/sql/index.js';
 import type { NamedItem } from './named.js';
 
 /**
@@ -96,10 +96,11 @@ export async function retrieveContext(
   const key = (kind: string, slug: string) => `${kind === 'concept' ? 'concept' : 'content'}:${slug}`;
   const searched = new Map(found.results.map((h) => [key(h.kind, h.slug), h]));
   const namedKeys = new Set(named.map((n) => key(n.kind, n.slug)));
-  // Named items first, each with the chunk search found for it (if any); then the other search hits.
+  // Named items first, each with its chunk that best matches the turn as asked (else the one search
+  // found for it); then the other search hits.
   const entries: { item: NamedItem | SearchHit; named?: NamedItem; chunkId?: string }[] = [
     ...named.map((n) => {
-      const chunkId = searched.get(key(n.kind, n.slug))?.chunkId ?? n.lead?.chunkId;
+      const chunkId = n.chunk?.chunkId ?? searched.get(key(n.kind, n.slug))?.chunkId;
       return { item: n, named: n, ...(chunkId ? { chunkId } : {}) };
     }),
     ...found.results
@@ -145,8 +146,8 @@ export async function retrieveContext(
 }
 
 /**
- * A named item's document: its summary first (what it is), a concept's learning goals, then the section
- * search found for it or its first; what the section already holds is not repeated.
+ * A named item's document: its summary first (what it is), a concept's learning goals, then its section
+ * that best matches the question; what the section already holds is not repeated.
  */
 function namedText(item: NamedItem, chunk: string): string {
   const parts: string[] = [];
@@ -189,14 +190,30 @@ export function trimToTokens(text: string, maxTokens: number): string {
   return `${space > 0 ? cut.slice(0, space) : cut} …`;
 }
 
-/** Loads chunk text by id: the one SQL round trip retrieval adds to search. */
+/**
+ * Loads chunk text by id: the one SQL round trip retrieval adds to search. A lead chunk keeps the
+ * item's summary in a field of its own (`chunks.summary`, with `text` the body's first prose, or a
+ * concept's goals); it is read first, so an answer can quote what the item is. Read through
+ * `to_jsonb(row)` so chunk rows without that field read as before.
+ */
 export async function loadChunkTexts(
   db: Db,
   ids: string[],
 ): Promise<{ id: string; heading: string; text: string }[]> {
   if (ids.length === 0) return [];
-  return db
-    .select({ id: schema.chunks.id, heading: schema.chunks.heading, text: schema.chunks.text })
-    .from(schema.chunks)
-    .where(inArray(schema.chunks.id, ids));
+  const rows = await queryRows<{ id: string; heading: string; text: string; summary: string | null }>(
+    db,
+    sql`SELECT ch.id, ch.heading, ch.text, to_jsonb(ch) ->> 'summary' AS summary
+        FROM chunks ch
+        WHERE ch.id IN (${sql.join(
+          ids.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+  );
+  return rows.map((r) => {
+    const summary = (r.summary ?? '').trim();
+    const text =
+      summary && !r.text.includes(summary) ? [summary, r.text].filter((t) => t.trim()).join('\n\n') : r.text;
+    return { id: r.id, heading: r.heading, text };
+  });
 }

@@ -99,7 +99,7 @@ describe('chat QA with the local model', () => {
     ).toEqual(['project:postbox']);
     const [judgekit] = await findNamedItems(db, 'What is judgekit?');
     expect(judgekit?.summary).toMatch(/^A Python command-line tool/);
-    expect(judgekit?.lead?.text).toBeTruthy();
+    expect(judgekit?.chunk?.text).toBeTruthy();
     const [btrees] = await findNamedItems(db, 'What is a B-tree?');
     expect(btrees?.goals.length).toBeGreaterThan(0);
   });

@@ -165,14 +165,14 @@ describe('retrieval with named items and concept hits', () => {
     },
   });
 
-  it('happy: named items lead the context, once, with their summary and the chunk search found for them', async () => {
+  it('happy: named items lead the context, once, with their summary and their best chunk for the question', async () => {
     const r = await retrieveContext(
       { userTurns: ['What is judgekit?'] },
       deps(
         [hit('quarry', 'project'), hit('judgekit', 'project', 'judgekit#3')],
         [
           named('judgekit', 'project', {
-            lead: { chunkId: 'judgekit#0', heading: '', text: 'First chunk.' },
+            chunk: { chunkId: 'judgekit#2', heading: '', text: 'Best chunk.' },
           }),
         ],
       ),
@@ -181,7 +181,7 @@ describe('retrieval with named items and concept hits', () => {
       [1, 'judgekit'],
       [2, 'quarry'],
     ]);
-    expect(r.docs[0]?.text).toBe('judgekit is what the summary says.\n\n## Section\nText of judgekit#3.');
+    expect(r.docs[0]?.text).toBe('judgekit is what the summary says.\n\n## Section\nText of judgekit#2.');
   });
 
   it('happy: a named concept is quoted from its summary and goals; concept hits from search are loaded like chunks', async () => {
