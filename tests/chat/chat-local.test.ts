@@ -73,15 +73,15 @@ describe('POST /api/chat with the local model', () => {
     // the question names the concept: its document leads, and its citation links to /concepts/<slug>
     expect(citedSlugs(a.message)[0]).toBe('reciprocal-rank-fusion');
     expect(a.text).toContain('1/(k + rank)');
-    const concept = a.message.parts.find(
-      (p) => p.type === 'source-url' && p.sourceId === 'reciprocal-rank-fusion',
+    const concept = a.sources.find((s) => s.sourceId === 'reciprocal-rank-fusion');
+    // (the link's base is the site's; only the path is this test's concern)
+    expect(concept?.url).toMatch(/\/concepts\/reciprocal-rank-fusion$/);
+    const kinds = a.message.parts.flatMap((p) =>
+      p.type === 'source-url' ? [(p.providerMetadata?.polyfolio as { kind?: string } | undefined)?.kind] : [],
     );
-    expect(concept).toMatchObject({
-      url: 'http://localhost/concepts/reciprocal-rank-fusion',
-      providerMetadata: { polyfolio: { kind: 'concept', slug: 'reciprocal-rank-fusion' } },
-    });
+    expect(kinds[0]).toBe('concept');
     for (const s of a.sources.filter((s) => s.sourceId !== 'reciprocal-rank-fusion'))
-      expect(s.url).toBe(`http://localhost/content/${s.sourceId}`);
+      expect(s.url).toMatch(new RegExp(`/content/${s.sourceId}$`));
     // every [n] in the text has a matching source part
     const cited = [...a.text.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
     const given = a.message.parts.flatMap((p) =>
