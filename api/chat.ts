@@ -4,7 +4,12 @@ import { getOptionalUser } from '../lib/auth/guard.js';
 import { ownerFor } from '../lib/chat/anon.js';
 import { getConversationOwner } from '../lib/chat/conversations.js';
 import { defaultRetrievalDeps } from '../lib/chat/deps.js';
-import { enforceChatRateLimit, enforceTokenBudget, limitSubject } from '../lib/chat/limits.js';
+import {
+  enforceChatRateLimit,
+  enforceTokenBudget,
+  limitSubject,
+  spendsTokenBudget,
+} from '../lib/chat/limits.js';
 import { openResumableAnswer, type ResumableAnswer } from '../lib/chat/resume.js';
 import { retrieveContext } from '../lib/chat/retrieve.js';
 import { chatRequestSchema, LIMITS, messageText } from '../lib/chat/schema.js';
@@ -24,8 +29,9 @@ export const config = { maxDuration: 60 };
 
 /**
  * POST /api/chat: a RAG answer streamed in the AI SDK UI message stream protocol, so `useChat` works
- * unchanged. Kill switch, rate limit, validation, budget; then retrieval and the conversation's owner
- * check run in parallel; then the model streams. Client disconnect aborts generation.
+ * unchanged. Kill switch, rate limit, validation; then retrieval, the daily token budget (provider
+ * models only) and the conversation's owner check run in parallel; then the model streams. Client
+ * disconnect aborts generation.
  */
 async function chat(request: Request): Promise<Response> {
   // One memoised config read serves both flags.
@@ -46,8 +52,10 @@ async function chat(request: Request): Promise<Response> {
   const userTurns = body.messages.filter((m) => m.role === 'user').map(messageText);
   const retrieval = retrieveContext({ userTurns }, defaultRetrievalDeps({ graph }));
   retrieval.catch(() => {}); // awaited below; this only silences the rejection if a check fails first
+  // The daily token budget counts provider tokens only: the local answerer has just the per-minute limit.
+  const model = getChatModel();
   const [, existingOwner] = await Promise.all([
-    enforceTokenBudget(subject),
+    spendsTokenBudget(model) ? enforceTokenBudget(subject) : Promise.resolve(),
     getSql().then((s) => getConversationOwner({ db: s.db, id: body.id })),
   ]);
   if (existingOwner && existingOwner !== owner.ownerId) {
@@ -62,7 +70,7 @@ async function chat(request: Request): Promise<Response> {
     subject,
     retrieval: await retrieval,
     ...(resumable ? { resumable } : {}),
-    model: getChatModel(),
+    model,
     modelId: chatModelId(),
     // Never the Host header: a forged one would be saved in the conversation. Relative links when unset.
     siteUrl: env().SITE_URL ?? '',

@@ -1,6 +1,7 @@
 import { expandConcepts } from '../graph/expand.js';
 import { searchContent } from '../search/search.js';
 import { getSql } from '../stores/sql/index.js';
+import { findNamedItems } from './named.js';
 import { loadChunkTexts, type RetrievalDeps } from './retrieve.js';
 
 /** Retrieval wired to the real search, graph and SQL modules; `graph: false` skips expansion. */
@@ -8,6 +9,7 @@ export function defaultRetrievalDeps(options: { graph: boolean } = { graph: true
   return {
     search: (input) => searchContent(input),
     loadChunks: async (ids) => loadChunkTexts((await getSql()).db, ids),
+    findNamed: async (question, asked) => findNamedItems((await getSql()).db, question, { asked }),
     ...(options.graph
       ? {
           expand: async (input) => {

@@ -1,3 +1,4 @@
+import type { LanguageModel } from 'ai';
 import { env } from '../env.js';
 import { ApiError } from '../http/errors.js';
 import { enforceRateLimit, type RateLimitResult, rateLimit } from '../http/rate-limit.js';
@@ -8,6 +9,8 @@ import { log } from '../log.js';
  * and a daily token budget. The budget is a fixed window of one UTC day (windows are aligned to the
  * epoch, so each resets at UTC midnight), checked before a turn and charged with the turn's usage
  * when it ends. Anonymous budgets are keyed by IP: a discarded cookie must not buy a fresh budget.
+ * The budget counts provider tokens only: the local extractive answerer costs nothing, so its answers
+ * are neither checked against the budget nor charged to it; the per-minute limit alone governs it.
  */
 
 const DAY_SECONDS = 86_400;
@@ -15,6 +18,12 @@ const DAY_SECONDS = 86_400;
 /** Who a limit applies to. */
 export function limitSubject(userId: string | null, ip: string): string {
   return userId ? `user:${userId}` : `ip:${ip}`;
+}
+
+/** Whether answers of `model` spend the daily token budget: provider models do, the local answerer not. */
+export function spendsTokenBudget(model: LanguageModel): boolean {
+  // a bare model id is resolved by the AI Gateway: a provider
+  return typeof model === 'string' || model.provider !== 'local';
 }
 
 /** 429 with Retry-After when the caller has sent too many chat requests this minute. */

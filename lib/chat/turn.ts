@@ -15,7 +15,7 @@ import { log } from '../log.js';
 import type { SqlStore } from '../stores/sql/index.js';
 import type { Owner } from './anon.js';
 import { type StoredMessage, saveConversation } from './conversations.js';
-import { chargeTokens } from './limits.js';
+import { chargeTokens, spendsTokenBudget } from './limits.js';
 import { buildModelMessages, citedNumbers, SYSTEM_PROMPT } from './prompt.js';
 import type { ResumableAnswer } from './resume.js';
 import type { ContextDocument, Retrieval } from './retrieve.js';
@@ -26,7 +26,7 @@ import { createChatTools, ToolFailure, type ToolSource } from './tools.js';
  * One chat turn as a UI message stream (the protocol `useChat` reads): the model's answer streams as
  * text parts; when it ends, the documents the answer cited (`[n]`) follow as `source-url` parts, then
  * `finish`. The conversation is saved when the stream ends (never before the first token), with the
- * sources in the stored parts, and the turn's tokens are charged to the daily budget.
+ * sources in the stored parts, and a provider model's tokens are charged to the daily budget.
  */
 
 export interface ChatTurn {
@@ -70,8 +70,9 @@ export function streamChatTurn(turn: ChatTurn): Response {
   );
   let streamedText = '';
   let charged = false;
+  // Only provider tokens count against the daily budget (see limits.ts).
   const charge = (tokens: number) => {
-    if (charged) return Promise.resolve();
+    if (charged || !spendsTokenBudget(turn.model)) return Promise.resolve();
     charged = true;
     return chargeTokens(turn.subject, tokens);
   };
@@ -238,7 +239,7 @@ function citeSources(
         controller.enqueue({
           type: 'source-url',
           sourceId: doc.slug,
-          url: citationUrl(siteUrl, doc.slug),
+          url: citationUrl(siteUrl, doc.slug, doc.kind),
           title: doc.title,
           providerMetadata: {
             polyfolio: {
@@ -276,8 +277,10 @@ function toolSourcePart(s: ToolSource, toolCallId: string): UIMessageChunk {
   };
 }
 
-export function citationUrl(siteUrl: string, slug: string): string {
-  return `${siteUrl.replace(/\/+$/, '')}/content/${encodeURIComponent(slug)}`;
+/** A cited item's page: `/content/<slug>`, or `/concepts/<slug>` for a concept. */
+export function citationUrl(siteUrl: string, slug: string, kind = 'post'): string {
+  const section = kind === 'concept' ? 'concepts' : 'content';
+  return `${siteUrl.replace(/\/+$/, '')}/${section}/${encodeURIComponent(slug)}`;
 }
 
 function isText(p: UIMessage['parts'][number]): p is { type: 'text'; text: string } {

@@ -103,6 +103,46 @@ describe('POST /api/chat with OpenAI (Responses API faked with msw)', () => {
     expect(conv.messages[1]?.metadata?.model).toBe('openai/gpt-test-mini');
   });
 
+  it('error: once the provider tokens spend the daily budget the caller gets 429 with Retry-After until UTC midnight', async () => {
+    process.env.CHAT_DAILY_TOKEN_BUDGET = '2000';
+    resetEnv();
+    try {
+      const ip = '198.51.100.80';
+      const before = openai.calls.length;
+      await ask(t, {
+        id: 'c-openai-budget-1',
+        messages: [userMessage('Why did the outbox table grow to 310 GB?')],
+        headers: { 'x-forwarded-for': ip },
+      });
+      await t.settle();
+      await ask(t, {
+        id: 'c-openai-budget-2',
+        messages: [userMessage('How does reciprocal rank fusion work?')],
+        headers: { 'x-forwarded-for': ip },
+      });
+      await t.settle();
+      expect(openai.calls.length).toBe(before + 2); // 2 x 1,240 reported tokens: over 2,000
+      const refused = await t.request('POST', '/api/chat', {
+        json: {
+          id: 'c-openai-budget-3',
+          trigger: 'submit-message',
+          messages: [userMessage('What is MVCC?')],
+        },
+        headers: { 'x-forwarded-for': ip },
+      });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      const now = new Date();
+      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+      const expected = Math.ceil((midnight - now.getTime()) / 1000);
+      expect(Math.abs(Number(refused.headers.get('retry-after')) - expected)).toBeLessThanOrEqual(5);
+      expect(openai.calls.length).toBe(before + 2); // the refused turn never reached the provider
+    } finally {
+      delete process.env.CHAT_DAILY_TOKEN_BUDGET;
+      resetEnv();
+    }
+  });
+
   it('security: injected instructions in a retrieved document reach the model only inside the documents block', async () => {
     const normal = await ask(t, {
       id: 'c-openai-normal',

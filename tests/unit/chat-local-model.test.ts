@@ -134,9 +134,9 @@ describe('grounding format', () => {
     expect(citedNumbers('a [2] b [1][2] c [x]')).toEqual([2, 1]);
   });
 
-  it('happy: a short follow-up is searched together with the previous question; long text is trimmed', () => {
+  it("happy: a follow-up is searched with the previous question's topic; long text is trimmed", () => {
     expect(searchQuery(['How does MVCC work in Postgres?', 'and vacuum?'])).toBe(
-      'How does MVCC work in Postgres? and vacuum?',
+      'and vacuum? (MVCC Postgres)',
     );
     expect(searchQuery(['one', 'How does reciprocal rank fusion combine lists?'])).toBe(
       'How does reciprocal rank fusion combine lists?',
