@@ -1,14 +1,40 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The suites that use the live Neo4j when NEO4J_URI is set (tests/helpers/neo4j.ts). The server has
+ * one database, so they run one file at a time, after the rest (which run two at a time).
+ */
+const NEO4J_SUITES = [
+  'tests/contract/graph.contract.test.ts',
+  'tests/api/graph.test.ts',
+  'tests/api/graph-metacademy.test.ts',
+  'tests/faults/recovery.test.ts',
+  'tests/faults/neo4j-live.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     setupFiles: ['tests/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...NEO4J_SUITES],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'graph', include: NEO4J_SUITES, maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
