@@ -60,6 +60,10 @@ export class Neo4jGraphStore implements GraphStore {
         : neo4j.auth.basic('neo4j', options.password ?? '');
     this.driver = neo4j.driver(options.uri, auth, {
       maxConnectionPoolSize: 5,
+      // A pooled connection idle for longer than the budget is checked (one RESET round trip) before
+      // use, inside the acquisition timeout: a server that hung or a partition since the last request
+      // fails in about a second instead of stalling a query until the caller's budget runs out.
+      connectionLivenessCheckTimeout: timeout,
       connectionTimeout: timeout,
       connectionAcquisitionTimeout: timeout,
       // One retry at most: the first backoff is about a second, after which this budget is spent.
