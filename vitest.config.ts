@@ -12,6 +12,13 @@ const NEO4J_SUITES = [
   'tests/faults/neo4j-live.test.ts',
 ];
 
+/**
+ * `npm run test:production-profile` (TEST_PROFILE=production): the API suite with every store on its
+ * production adapter (tests/helpers/production.ts), one file at a time, since the live Neo4j has one
+ * database.
+ */
+const productionProfile = process.env.TEST_PROFILE === 'production';
+
 export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
@@ -20,21 +27,28 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'main',
-          include: ['tests/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...NEO4J_SUITES],
-          maxWorkers: 2,
-          sequence: { groupOrder: 0 },
-        },
-      },
-      {
-        extends: true,
-        test: { name: 'graph', include: NEO4J_SUITES, maxWorkers: 1, sequence: { groupOrder: 1 } },
-      },
-    ],
+    projects: productionProfile
+      ? [
+          {
+            extends: true,
+            test: { name: 'production', include: ['tests/api/**/*.test.ts'], maxWorkers: 1 },
+          },
+        ]
+      : [
+          {
+            extends: true,
+            test: {
+              name: 'main',
+              include: ['tests/**/*.test.ts'],
+              exclude: [...configDefaults.exclude, ...NEO4J_SUITES],
+              maxWorkers: 2,
+              sequence: { groupOrder: 0 },
+            },
+          },
+          {
+            extends: true,
+            test: { name: 'graph', include: NEO4J_SUITES, maxWorkers: 1, sequence: { groupOrder: 1 } },
+          },
+        ],
   },
 });
