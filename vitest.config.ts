@@ -31,7 +31,11 @@ export default defineConfig({
       ? [
           {
             extends: true,
-            test: { name: 'production', include: ['tests/api/**/*.test.ts'], maxWorkers: 1 },
+            test: {
+              name: `production (sql ${process.env.TEST_PROFILE_SQL ?? 'postgres'}, cache ${process.env.TEST_PROFILE_CACHE ?? 'redis'})`,
+              include: ['tests/api/**/*.test.ts'],
+              maxWorkers: 1,
+            },
           },
         ]
       : [

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphEdge, GraphNode, GraphStore, NodeRef } from '../../lib/stores/graph/index.js';
 import { SqlGraphStore } from '../../lib/stores/graph/sql.js';
 import type { SqlStore } from '../../lib/stores/sql/index.js';
-import { NEO4J_SKIP, neo4jConnection, openNeo4j } from '../helpers/neo4j.js';
+import { NEO4J_SKIP, neo4jConnection, openNeo4j, warnSkipped } from '../helpers/neo4j.js';
 import { sqlTargets } from '../helpers/sql.js';
 
 /**
@@ -36,6 +36,8 @@ const targets: Target[] = [
     },
   },
 ];
+
+if (!neo4jConnection()) warnSkipped();
 
 const concept = (key: string, title = key.toUpperCase()): GraphNode => ({
   label: 'Concept',

@@ -11,7 +11,7 @@ import { syncNow } from '../../lib/sync/run.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createUserAndLogin, type LoggedIn } from '../helpers/auth.js';
 import { blackHole } from '../helpers/faults.js';
-import { NEO4J_SKIP, neo4jConnection, openNeo4j } from '../helpers/neo4j.js';
+import { NEO4J_SKIP, neo4jConnection, openNeo4j, warnSkipped } from '../helpers/neo4j.js';
 import { type TcpSwitch, tcpSwitch } from '../helpers/tcp-switch.js';
 
 /**
@@ -26,6 +26,7 @@ import { type TcpSwitch, tcpSwitch } from '../helpers/tcp-switch.js';
  */
 
 const live = neo4jConnection();
+if (!live) warnSkipped();
 
 interface Probe {
   name: string;

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { Neo4jGraphStore } from '../../lib/stores/graph/neo4j.js';
 
 /**
@@ -56,8 +57,15 @@ export interface GraphTarget {
 }
 
 export function graphTargets(): GraphTarget[] {
+  if (!neo4jConnection()) warnSkipped();
   return [
     { name: 'embedded', open: async () => undefined },
     { name: 'neo4j', ...(neo4jConnection() ? {} : { skip: NEO4J_SKIP }), open: () => openNeo4j() },
   ];
+}
+
+/** Says in the output that this file's live Neo4j runs are skipped, and why. */
+export function warnSkipped(): void {
+  const file = expect.getState().testPath ?? 'this file';
+  console.warn(`skipped: the live Neo4j runs in ${file.replace(`${process.cwd()}/`, '')}: ${NEO4J_SKIP}`);
 }
