@@ -25,6 +25,30 @@ const CONNECTIONS = 10;
 const started = performance.now();
 const step = (msg: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${msg}`);
 
+// `npm run bench -- --only graph`: re-runs one of the other bench scripts (bench/graph.ts) and merges
+// its figures into the last full run's results, instead of re-measuring everything.
+const onlyAt = process.argv.indexOf('--only');
+if (onlyAt > 0) {
+  const name = process.argv[onlyAt + 1] ?? '';
+  const file = `${name.replace(/\.ts$/, '')}.ts`;
+  if (!existsSync(join('bench', file)) || file === 'run.ts') {
+    console.error(`bench --only: no bench/${file}`);
+    process.exit(2);
+  }
+  if (!existsSync('bench/results.json')) {
+    console.error('bench --only: no bench/results.json yet; run `npm run bench` first');
+    process.exit(2);
+  }
+  const previous = JSON.parse(readFileSync('bench/results.json', 'utf8')) as BenchResults;
+  step(`running bench/${file} alone`);
+  const entry = await runOther(file);
+  previous.others = [...previous.others.filter((o) => o.script !== entry.script), entry].sort((a, b) =>
+    a.script.localeCompare(b.script),
+  );
+  writeResults(previous);
+  process.exit(entry.ok ? 0 : 1);
+}
+
 // (a) + (b): bundles and cold imports.
 step('bundling every api function and importing each in fresh processes');
 const bundles: BundleFigure[] = await measureBundles(listApiFunctions(), 'out/bench/bundles');
@@ -169,19 +193,8 @@ step('running the other bench scripts in bench/');
 const scripts = readdirSync('bench')
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
   .sort();
-const others: { script: string; ok: boolean; seconds: number; result: unknown }[] = [];
-for (const script of scripts) {
-  const t = performance.now();
-  const { code, stdout, stderr } = await runScript(join('bench', script), 150_000);
-  const result = parseJsonOutput(stdout);
-  others.push({
-    script: `bench/${script}`,
-    ok: code === 0 && result !== undefined,
-    seconds: round((performance.now() - t) / 1000),
-    result: result ?? { error: (stderr || stdout).trim().split('\n').slice(-5).join('\n') },
-  });
-  step(`  bench/${script}: ${code === 0 ? 'ok' : `exit ${code}`}`);
-}
+const others: BenchResults['others'] = [];
+for (const script of scripts) others.push(await runOther(script));
 
 const results = {
   command: 'npm run bench',
@@ -195,12 +208,29 @@ const results = {
   roundTrips,
   others,
 };
-writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync('bench/results.md', renderMarkdown(results));
-if (existsSync('README.md'))
-  writeFileSync('README.md', updateReadme(readFileSync('README.md', 'utf8'), results));
-step(`wrote bench/results.md, bench/results.json and the README's benchmarks section`);
+writeResults(results);
 process.exit(0);
+
+function writeResults(results: BenchResults): void {
+  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync('bench/results.md', renderMarkdown(results));
+  if (existsSync('README.md'))
+    writeFileSync('README.md', updateReadme(readFileSync('README.md', 'utf8'), results));
+  step(`wrote bench/results.md, bench/results.json and the README's benchmarks section`);
+}
+
+async function runOther(script: string): Promise<BenchResults['others'][number]> {
+  const t = performance.now();
+  const { code, stdout, stderr } = await runScript(join('bench', script), 300_000);
+  const result = parseJsonOutput(stdout);
+  step(`  bench/${script}: ${code === 0 ? 'ok' : `exit ${code}`}`);
+  return {
+    script: `bench/${script}`,
+    ok: code === 0 && result !== undefined,
+    seconds: round((performance.now() - t) / 1000),
+    result: result ?? { error: (stderr || stdout).trim().split('\n').slice(-5).join('\n') },
+  };
+}
 
 function runScript(
   file: string,

@@ -205,6 +205,13 @@ export const chunks = pgTable(
     /** The hash the vector projector last embedded (null: not yet). */
     embeddedHash: text('embedded_hash'),
     tokenCount: integer('token_count').notNull().default(0),
+    /**
+     * Length in index terms (stemmed, stop words out) over all fields: BM25's document length.
+     * `tsvector_token_count` is an immutable SQL function created by the migration.
+     */
+    dl: integer('dl').generatedAlwaysAs(
+      sql`tsvector_token_count(to_tsvector('english', title || ' ' || heading || ' ' || summary || ' ' || tags || ' ' || text))`,
+    ),
     tsv: tsvector('tsv').generatedAlwaysAs(
       sql`setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', heading), 'B') || setweight(to_tsvector('english', summary || ' ' || tags), 'C') || setweight(to_tsvector('english', text), 'D')`,
     ),

@@ -9,7 +9,7 @@ import type { RawBundle } from '../lib/content/import/sources.js';
 import { readCollection, trecLine } from '../lib/eval/beir.js';
 import { evaluate, type Judgements } from '../lib/eval/metrics.js';
 import { configureLog } from '../lib/log.js';
-import { DEFAULT_LEXICAL, type LexicalParams, PROXIMITY, RM3 } from '../lib/search/lexical.js';
+import { BM25F, DEFAULT_LEXICAL, type LexicalParams, PROXIMITY, RM3 } from '../lib/search/lexical.js';
 import { type FusionProfile, LOCAL_FUSION, searchContent } from '../lib/search/search.js';
 import { setCache } from '../lib/stores/cache/index.js';
 import { MemoryCache } from '../lib/stores/cache/memory.js';

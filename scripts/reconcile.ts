@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { migrate } from '../db/migrate.js';
 import { configureLog } from '../lib/log.js';
 import { publishIndexVersion } from '../lib/search/version.js';
+import { getGraphStore } from '../lib/stores/graph/index.js';
 import { getSql } from '../lib/stores/sql/index.js';
 import { isStoreUnavailable, ProjectionUnavailableError } from '../lib/stores/unavailable.js';
 import { defaultProjectors } from '../lib/sync/projectors.js';
@@ -63,6 +64,8 @@ try {
   if (repaired) await publishIndexVersion(await bumpIndexVersion(sql.db));
   out(`time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {
+  // The Neo4j driver keeps its pool open: close it, or the process never exits.
+  await (await getGraphStore().catch(() => undefined))?.close();
   await sql.close();
 }
 process.exitCode = exitCode;

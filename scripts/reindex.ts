@@ -11,6 +11,7 @@ import { migrate } from '../db/migrate.js';
 import { getEmbedder } from '../lib/ai/embedder.js';
 import { configureLog } from '../lib/log.js';
 import { publishIndexVersion } from '../lib/search/version.js';
+import { getGraphStore } from '../lib/stores/graph/index.js';
 import { getSql } from '../lib/stores/sql/index.js';
 import { listPendingEvents, rebuildAll } from '../lib/sync/engine.js';
 import { getOutboxStatus, requeueDead } from '../lib/sync/outbox.js';
@@ -95,5 +96,7 @@ try {
     if (failed.length) process.exitCode = 1;
   }
 } finally {
+  // The Neo4j driver keeps its pool open: close it, or the process never exits.
+  await (await getGraphStore().catch(() => undefined))?.close();
   await sql.close();
 }

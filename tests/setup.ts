@@ -18,6 +18,18 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   });
 }
 
+// NEO4J_* (CI, `npm run neo4j:start`) is for the suites that ask for the live Neo4j
+// (tests/helpers/neo4j.ts); everything else stays on the embedded graph. The production profile keeps
+// them: there every store is its production adapter.
+if (process.env.TEST_PROFILE !== 'production') {
+  for (const key of ['NEO4J_URI', 'NEO4J_USERNAME', 'NEO4J_PASSWORD', 'NEO4J_DATABASE']) {
+    const value = process.env[key];
+    if (value === undefined) continue;
+    process.env[`TEST_${key}`] ??= value;
+    delete process.env[key];
+  }
+}
+
 // Tests read their own logs through captureLogs(); keep the console quiet otherwise.
 configureLog({ level: 'silent' });
 

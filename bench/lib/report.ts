@@ -137,8 +137,12 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.others.length === 0) lines.push('No other bench scripts in bench/ yet.');
   for (const o of r.others) {
-    lines.push(`### \`${o.script}\` (${o.ok ? 'ok' : 'failed'}, ${o.seconds} s)`, '', '```json');
-    lines.push(JSON.stringify(o.result, null, 2), '```', '');
+    lines.push(`### \`${o.script}\` (${o.ok ? 'ok' : 'failed'}, ${o.seconds} s)`, '');
+    // A script may render its own markdown (`table`: lines); the rest of its result follows as JSON.
+    const { table, ...rest } = (o.result ?? {}) as { table?: unknown };
+    if (Array.isArray(table)) lines.push(...table.map(String), '', '<details><summary>JSON</summary>', '');
+    lines.push('```json', JSON.stringify(Array.isArray(table) ? rest : o.result, null, 2), '```', '');
+    if (Array.isArray(table)) lines.push('</details>', '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

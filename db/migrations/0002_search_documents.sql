@@ -1,4 +1,5 @@
--- Search documents: fielded chunks (title, heading, summary/tags, text), concept chunks, the vector
+-- Search documents: fielded chunks (title, heading, summary/tags, text) with their length in index
+-- terms (BM25's document length), concept chunks, the vector
 -- projector's own progress (embedded_hash), deletion tombstones, and per-projector outbox rows.
 -- Chunks are a projection of content and concepts: the old rows are dropped here (their ids kept as
 -- tombstones so their vectors get deleted) and every item is queued for re-projection below.
@@ -18,6 +19,8 @@ ALTER TABLE "chunks" ADD COLUMN "title" text DEFAULT '' NOT NULL;--> statement-b
 ALTER TABLE "chunks" ADD COLUMN "summary" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "chunks" ADD COLUMN "tags" text DEFAULT '' NOT NULL;--> statement-breakpoint
 ALTER TABLE "chunks" ADD COLUMN "embedded_hash" text;--> statement-breakpoint
+CREATE OR REPLACE FUNCTION tsvector_token_count(tsvector) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::integer FROM unnest($1) $$;--> statement-breakpoint
+ALTER TABLE "chunks" ADD COLUMN "dl" integer GENERATED ALWAYS AS (tsvector_token_count(to_tsvector('english', title || ' ' || heading || ' ' || summary || ' ' || tags || ' ' || text))) STORED;--> statement-breakpoint
 ALTER TABLE "chunks" ADD COLUMN "tsv" "tsvector" GENERATED ALWAYS AS (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', heading), 'B') || setweight(to_tsvector('english', summary || ' ' || tags), 'C') || setweight(to_tsvector('english', text), 'D')) STORED;--> statement-breakpoint
 CREATE INDEX "chunks_tsv_idx" ON "chunks" USING gin ("tsv");--> statement-breakpoint
 ALTER TABLE "outbox" ADD COLUMN "projector" text;--> statement-breakpoint

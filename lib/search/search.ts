@@ -70,10 +70,10 @@ export interface FusionProfile {
 }
 
 export const LOCAL_FUSION: FusionProfile = {
-  method: 'rrf',
+  method: 'convex',
   k: 60,
-  lexicalWeight: 1,
-  vectorWeight: 0.2,
+  lexicalWeight: 0.7,
+  vectorWeight: 0.3,
   minSimilarity: 0.25,
 };
 export const PROVIDER_FUSION: FusionProfile = {

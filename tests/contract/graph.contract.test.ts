@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphEdge, GraphNode, GraphStore, NodeRef } from '../../lib/stores/graph/index.js';
-import { Neo4jGraphStore } from '../../lib/stores/graph/neo4j.js';
 import { SqlGraphStore } from '../../lib/stores/graph/sql.js';
 import type { SqlStore } from '../../lib/stores/sql/index.js';
+import { NEO4J_SKIP, neo4jConnection, openNeo4j, warnSkipped } from '../helpers/neo4j.js';
 import { sqlTargets } from '../helpers/sql.js';
 
 /**
@@ -29,19 +29,15 @@ const targets: Target[] = [
   ),
   {
     name: 'neo4j',
-    ...(process.env.NEO4J_URI ? {} : { skip: 'NEO4J_URI is not set: skipping the Neo4j run' }),
+    ...(neo4jConnection() ? {} : { skip: NEO4J_SKIP }),
     async open() {
-      const store = new Neo4jGraphStore({
-        uri: process.env.NEO4J_URI ?? '',
-        username: process.env.NEO4J_USERNAME,
-        password: process.env.NEO4J_PASSWORD,
-        database: process.env.NEO4J_DATABASE,
-        timeoutMs: 5000,
-      });
+      const store = await openNeo4j();
       return { store, close: () => store.close() };
     },
   },
 ];
+
+if (!neo4jConnection()) warnSkipped();
 
 const concept = (key: string, title = key.toUpperCase()): GraphNode => ({
   label: 'Concept',
@@ -258,6 +254,41 @@ for (const target of targets) {
       expect(path?.edges[2]?.position).toBe(1);
       const self = await store.shortestPath({ from: C('a'), to: C('a'), maxDepth: 8 });
       expect(self).toEqual({ nodes: [concept('a')], edges: [] });
+    });
+
+    it('edge: among equally short paths, the walk back from the end takes the smallest label, key, type', async () => {
+      // a -> b -> c and a -> d -> c: two paths of length 2; the one through b (smaller key) is chosen.
+      expect((await store.shortestPath({ from: C('a'), to: C('c'), maxDepth: 8 }))?.nodes.map(id)).toEqual([
+        'Concept:a',
+        'Concept:b',
+        'Concept:c',
+      ]);
+      // Created in reverse order of the answer, so insertion order cannot decide: z1..z4 each join
+      // m and n. The walk back from n picks z1; of the two REQUIRES edges between n and z1 the one
+      // leaving n; between z1 and m, RELATED_TO (it sorts before REQUIRES).
+      const zs = ['z4', 'z3', 'z2', 'z1'];
+      await store.upsertNodes([concept('m'), concept('n'), ...zs.map((k) => concept(k))]);
+      for (const z of zs) {
+        await store.upsertEdges([
+          requires(z, 'm'),
+          { type: 'RELATED_TO', from: C('m'), to: C(z) },
+          requires(z, 'n'),
+          requires('n', z),
+        ]);
+      }
+      const tie = await store.shortestPath({ from: C('m'), to: C('n'), maxDepth: 8 });
+      expect(tie?.nodes.map(id)).toEqual(['Concept:m', 'Concept:z1', 'Concept:n']);
+      expect(tie?.edges.map(eid)).toEqual([
+        'RELATED_TO Concept:m->Concept:z1',
+        'REQUIRES Concept:n->Concept:z1',
+      ]);
+      // From the other end, the same rule on the reversed search.
+      const back = await store.shortestPath({ from: C('n'), to: C('m'), maxDepth: 8 });
+      expect(back?.nodes.map(id)).toEqual(['Concept:n', 'Concept:z1', 'Concept:m']);
+      expect(back?.edges.map(eid)).toEqual([
+        'REQUIRES Concept:z1->Concept:n',
+        'RELATED_TO Concept:m->Concept:z1',
+      ]);
     });
 
     it('edge: no path, or none within the depth bound, is null', async () => {

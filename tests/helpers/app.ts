@@ -5,6 +5,7 @@ import { MemoryCache } from '../../lib/stores/cache/memory.js';
 import { type ConfigStore, setConfigStore } from '../../lib/stores/config/index.js';
 import { MemoryConfigStore } from '../../lib/stores/config/memory.js';
 import { type SqlStore, setSql } from '../../lib/stores/sql/index.js';
+import { productionProfile, productionStores } from './production.js';
 import { createPglite } from './sql.js';
 
 export interface TestApp {
@@ -33,13 +34,15 @@ export interface RequestOptions {
 export async function createTestApp(
   options: { sql?: SqlStore; cache?: Cache; config?: ConfigStore; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
+  // The production profile (tests/helpers/production.ts) swaps in every production adapter.
+  const prod = productionProfile() ? await productionStores(options) : undefined;
   // A generous deadline by default: tests share two cores, and PGlite serialises every query.
-  const testEnv = { REQUEST_TIMEOUT_MS: '30000', ...options.env };
+  const testEnv = { REQUEST_TIMEOUT_MS: '30000', ...prod?.env, ...options.env };
   for (const [k, v] of Object.entries(testEnv)) process.env[k] = v;
   resetEnv();
-  const sql = options.sql ?? (await createPglite());
-  const cache = options.cache ?? new MemoryCache();
-  const config = options.config ?? new MemoryConfigStore();
+  const sql = options.sql ?? prod?.sql ?? (await createPglite());
+  const cache = options.cache ?? prod?.cache ?? new MemoryCache();
+  const config = options.config ?? prod?.config ?? new MemoryConfigStore();
   setSql(sql);
   setCache(cache);
   setConfigStore(config);
@@ -69,7 +72,8 @@ export async function createTestApp(
     settle: () => app.settle(),
     async close() {
       await app.settle();
-      await sql.close();
+      if (prod) await prod.close();
+      else await sql.close();
       setSql(undefined);
       setCache(undefined);
       setConfigStore(undefined);

@@ -51,10 +51,11 @@ const MAX_BYTES = 2 * 1024 * 1024;
 const DEFAULT_NAMESPACE = '__default__';
 
 export async function startPineconeStandin(
-  options: { apiKey?: string; dimension?: number } = {},
+  /** `dimension: 'first-write'`: the index takes the dimension of the first vector written to it. */
+  options: { apiKey?: string; dimension?: number | 'first-write' } = {},
 ): Promise<PineconeStandin> {
   const apiKey = options.apiKey ?? 'standin-key';
-  const dimension = options.dimension ?? 8;
+  let dimension = options.dimension === 'first-write' ? undefined : (options.dimension ?? 8);
   const namespaces = new Map<string, Map<string, StoredRecord>>();
   const calls: PineconeCall[] = [];
   const ns = (name: unknown) => {
@@ -99,6 +100,7 @@ export async function startPineconeStandin(
         if (vectors.length > MAX_RECORDS || Buffer.byteLength(raw) > MAX_BYTES) {
           return send(res, 400, { code: 3, message: 'Request too large: at most 1000 vectors and 2 MB' });
         }
+        dimension ??= vectors[0]?.values?.length;
         for (const v of vectors) {
           if (!Array.isArray(v.values) || v.values.length !== dimension) {
             return send(res, 400, {
@@ -184,7 +186,7 @@ export async function startPineconeStandin(
         }
         return send(res, 200, {
           namespaces: out,
-          dimension,
+          ...(dimension !== undefined ? { dimension } : {}),
           indexFullness: 0,
           totalVectorCount: total,
           metric: 'cosine',
@@ -201,7 +203,9 @@ export async function startPineconeStandin(
   return {
     host: `http://127.0.0.1:${port}`,
     apiKey,
-    dimension,
+    get dimension() {
+      return dimension ?? 0;
+    },
     calls,
     records: (name) => [...(namespaces.get(nsName(name)) ?? new Map<string, StoredRecord>()).values()],
     close: () =>

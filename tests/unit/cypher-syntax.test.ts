@@ -24,7 +24,7 @@ describe('Cypher statements (Neo4j parser)', () => {
   it('happy: finds every statement, including each per-label and per-type variant', () => {
     expect(statements.length).toBe(Object.keys(CYPHER).length + CYPHER.setup.length + 4 + 5 - 3);
     expect(statements.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['mergeNodes.Concept', 'mergeEdges.REQUIRES', 'setup.0', 'shortestPath']),
+      expect.arrayContaining(['mergeNodes.Concept', 'mergeEdges.REQUIRES', 'setup.0', 'pathLayer']),
     );
   });
 

@@ -1,11 +1,4 @@
-import {
-  EDGE_TYPES,
-  type EdgeType,
-  MAX_CLOSURE_DEPTH,
-  MAX_PATH_DEPTH,
-  NODE_LABELS,
-  type NodeLabel,
-} from './types.js';
+import { EDGE_TYPES, type EdgeType, MAX_CLOSURE_DEPTH, NODE_LABELS, type NodeLabel } from './types.js';
 
 /**
  * Every Cypher statement the Neo4j adapter runs, in one place, all parameterised. Labels, relationship
@@ -125,11 +118,17 @@ RETURN ${node('o')} AS node, score, via
 ORDER BY score DESC, size(via) DESC, o.slug, o.uid
 LIMIT $limit`,
 
-  /** `$from`, `$to` (uids, different nodes). Any relation, either direction. */
-  shortestPath: `MATCH (a:Entity {uid: $from})
-MATCH (b:Entity {uid: $to})
-MATCH p = shortestPath((a)-[*..${MAX_PATH_DEPTH}]-(b))
-RETURN [n IN nodes(p) | ${node('n')}] AS nodes, [r IN relationships(p) | ${edge('r')}] AS edges`,
+  /**
+   * One breadth-first layer of the shortest-path search. `$frontier`, `$seen` (uids). Each new node
+   * comes with every link back to the frontier (`forward`: the edge starts at the new node), so the
+   * walk back from the target can pick the same tie-break as the embedded adapter without a query.
+   */
+  pathLayer: `UNWIND $frontier AS uid
+MATCH (a:Entity {uid: uid})-[r]-(b:Entity)
+WHERE NOT b.uid IN $seen
+WITH b, collect({back: a.uid, type: type(r), forward: startNode(r) = b, edge: ${edge('r')}}) AS links
+RETURN b.uid AS uid, ${node('b')} AS node, links
+ORDER BY uid`,
 
   /** `$uids` of concepts: themselves (input true) and their concept neighbours. */
   conceptNeighbours: `MATCH (c:Concept:Entity)

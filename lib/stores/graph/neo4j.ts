@@ -10,6 +10,7 @@ import {
   type GraphNode,
   type GraphPath,
   type GraphStore,
+  MAX_PATH_DEPTH,
   type Neighbourhood,
   NODE_LABELS,
   type NodeLabel,
@@ -30,6 +31,17 @@ export interface Neo4jOptions {
 
 const BATCH = 1000;
 
+/** A link from a node found by the shortest-path search back to the layer before it. */
+interface PathLink {
+  back: string;
+  type: string;
+  forward: boolean;
+  edge: unknown;
+}
+
+/** Byte order, as the embedded adapter's `collate "C"` (slugs are ASCII; uids sort as (label, key)). */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * Neo4j through `neo4j-driver`: one driver per store (the store is one per process), a small pool and
  * short timeouts, because `executeQuery`-style retries otherwise go on for 30-54 s against a down
@@ -48,6 +60,10 @@ export class Neo4jGraphStore implements GraphStore {
         : neo4j.auth.basic('neo4j', options.password ?? '');
     this.driver = neo4j.driver(options.uri, auth, {
       maxConnectionPoolSize: 5,
+      // A pooled connection idle for longer than the budget is checked (one RESET round trip) before
+      // use, inside the acquisition timeout: a server that hung or a partition since the last request
+      // fails in about a second instead of stalling a query until the caller's budget runs out.
+      connectionLivenessCheckTimeout: timeout,
       connectionTimeout: timeout,
       connectionAcquisitionTimeout: timeout,
       // One retry at most: the first backoff is about a second, after which this budget is spent.
@@ -210,18 +226,44 @@ export class Neo4jGraphStore implements GraphStore {
   async shortestPath(input: { from: NodeRef; to: NodeRef; maxDepth: number }): Promise<GraphPath | null> {
     const from = nodeId(input.from);
     const to = nodeId(input.to);
-    if (from === to) {
-      // shortestPath() refuses equal ends; the answer is the node itself.
-      const [node] = await this.findByKey(input.from.key, [input.from.label]);
-      return node ? { nodes: [node], edges: [] } : null;
-    }
-    const result = await this.read((tx) => tx.run(CYPHER.shortestPath, { from, to }));
-    const record = result.records[0];
-    if (!record) return null;
-    const nodes = (record.get('nodes') as unknown[]).map(toNode);
-    const edges = (record.get('edges') as unknown[]).map(toEdge);
-    if (edges.length > input.maxDepth) return null;
-    return { nodes, edges };
+    const maxDepth = Math.min(input.maxDepth, MAX_PATH_DEPTH);
+    // Breadth first from `from`, one query per layer, until `to` is reached; then back from `to`, one
+    // hop at a time to a neighbour one layer closer, preferring the smallest (label, key), then edge
+    // type, then an edge leaving the nearer node: the embedded adapter's order, so ties agree. (Cypher's
+    // shortestPath() returns an arbitrary one of equally short paths.)
+    return this.read(async (tx) => {
+      const start = await tx.run(CYPHER.findByUids, { uids: [from] });
+      const first = start.records[0];
+      if (!first) return null;
+      const found = new Map<string, { node: GraphNode; links: PathLink[] }>([
+        [from, { node: toNode(first.get('node')), links: [] }],
+      ]);
+      let frontier = [from];
+      for (let d = 1; d <= maxDepth && frontier.length && !found.has(to); d++) {
+        const layer = await tx.run(CYPHER.pathLayer, { frontier, seen: [...found.keys()] });
+        frontier = [];
+        for (const r of layer.records) {
+          const uid = String(r.get('uid'));
+          found.set(uid, { node: toNode(r.get('node')), links: r.get('links') as PathLink[] });
+          frontier.push(uid);
+        }
+      }
+      const end = found.get(to);
+      if (!end) return null;
+      const nodes: GraphNode[] = [end.node];
+      const edges: GraphEdge[] = [];
+      for (let here = end; here.links.length; ) {
+        const [best] = [...here.links].sort(
+          (a, b) => cmp(a.back, b.back) || cmp(a.type, b.type) || Number(b.forward) - Number(a.forward),
+        );
+        const next = best ? found.get(best.back) : undefined;
+        if (!best || !next) break;
+        edges.push(toEdge(best.edge));
+        nodes.push(next.node);
+        here = next;
+      }
+      return { nodes: nodes.reverse(), edges: edges.reverse() };
+    });
   }
 
   async expandConcepts(input: {
