@@ -91,8 +91,13 @@ describe('GET /api/search', () => {
     expect(byKind.body.results.map((r) => r.slug)).toEqual(['tinyindex']);
     const byKinds = await search('q=bm25&kind=project,lesson');
     expect(byKinds.body.results.map((r) => r.slug).sort()).toEqual(['bm25-lesson', 'tinyindex']);
+    // The concept filter keeps content linked to the concept, and the concept's own document.
     const byConcept = await search('q=rows+deleted&concept=outbox');
-    expect(byConcept.body.results.map((r) => r.slug)).toEqual(['outbox-post']);
+    expect(byConcept.body.results[0]?.slug).toBe('outbox-post');
+    expect(byConcept.body.results.every((r) => r.concepts.includes('outbox'))).toBe(true);
+    expect(byConcept.body.results.filter((r) => r.kind !== 'concept').map((r) => r.slug)).toEqual([
+      'outbox-post',
+    ]);
     const none = await search('q=outbox&concept=bm25');
     expect(none.body.results.map((r) => r.slug)).not.toContain('outbox-post');
   });

@@ -146,7 +146,10 @@ describe.skipIf(!hasChromium)('chat widget (useChat) in headless Chromium', () =
     expect(fullAnswer).toMatch(/^Before HNSW \[\d+\], learn these/);
     const cites = page.locator('.msg.assistant a.cite');
     expect(await cites.count()).toBe(expected.steps.length + 1);
+    // Relative links (SITE_URL is not set here), resolved against the page's origin.
     for (const href of await cites.evaluateAll((as) => as.map((a) => a.getAttribute('href'))))
+      expect(href).toMatch(/^\/concepts\/[a-z0-9-]+$/);
+    for (const href of await cites.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href)))
       expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/concepts\/[a-z0-9-]+$/);
     expect(await page.locator('.msg.assistant .citations a').count()).toBe(expected.steps.length + 1);
     await page.screenshot({ path: 'out/e2e/chat-widget-answer.png', fullPage: true });
