@@ -57,20 +57,29 @@ if (!values.dataset) {
 
 /** The configurations `--configs` can name, side by side in the report. */
 const CONFIGS: Record<string, { lexical?: LexicalParams; fusion?: FusionProfile; lexicalOnly?: boolean }> = {
-  /** Plain BM25 over the body alone: every field weighted like body text. */
-  bm25: {
-    lexical: { ...DEFAULT_LEXICAL, weights: { title: 1, heading: 1, meta: 1, body: 1 } },
-    lexicalOnly: true,
-  },
+  /** Plain BM25: every field weighted like body text. */
+  bm25: { lexical: { ...BM25F, weights: { title: 1, heading: 1, meta: 1, body: 1 } }, lexicalOnly: true },
   /** The fielded BM25 alone (no vectors). */
-  bm25f: { lexical: DEFAULT_LEXICAL, lexicalOnly: true },
-  'bm25f+rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3 }, lexicalOnly: true },
-  'bm25f+prox': { lexical: { ...DEFAULT_LEXICAL, proximity: PROXIMITY }, lexicalOnly: true },
-  'bm25f+rm3+prox': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3, proximity: PROXIMITY }, lexicalOnly: true },
-  /** Hybrid at equal weight (the previous default). */
-  'hybrid-equal': { fusion: { ...LOCAL_FUSION, vectorWeight: 1, minSimilarity: 0.05 } },
-  /** What search ships with (SEARCH_DEFAULTS + the embedder's fusion profile). */
+  bm25f: { lexical: BM25F, lexicalOnly: true },
+  'bm25f+rm3': { lexical: { ...BM25F, rm3: RM3 }, lexicalOnly: true },
+  'bm25f+prox': { lexical: { ...BM25F, proximity: PROXIMITY }, lexicalOnly: true },
+  'bm25f+rm3+prox': { lexical: { ...BM25F, rm3: RM3, proximity: PROXIMITY }, lexicalOnly: true },
+  /** Hybrid by equal-weight RRF (the previous default). */
+  'hybrid-rrf-equal': {
+    lexical: BM25F,
+    fusion: { ...LOCAL_FUSION, method: 'rrf', lexicalWeight: 1, vectorWeight: 1, minSimilarity: 0.05 },
+  },
+  /** Hybrid by RRF with the vector side at 0.2. */
+  'hybrid-rrf-0.2': {
+    lexical: BM25F,
+    fusion: { ...LOCAL_FUSION, method: 'rrf', lexicalWeight: 1, vectorWeight: 0.2 },
+  },
+  /** What search ships with (DEFAULT_LEXICAL and the embedder's fusion profile). */
   shipped: {},
+  /** The shipped hybrid plus RM3 feedback. */
+  'shipped+rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3 } },
+  /** The shipped hybrid plus the proximity bonus. */
+  'shipped+prox': { lexical: { ...DEFAULT_LEXICAL, proximity: PROXIMITY } },
 };
 
 configureLog({ level: 'error', sink: (line) => process.stderr.write(`${line}\n`) });
