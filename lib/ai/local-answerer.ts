@@ -422,12 +422,19 @@ function splitIntoDeltas(text: string, wordsPerDelta: number): string[] {
   return out;
 }
 
-/** Token counts are estimates (about four characters per token): no tokenizer runs locally. */
-function usageFor(prompt: LanguageModelV4Prompt, answer: string): LanguageModelV4Usage {
+/**
+ * Token counts are estimates (about four characters per token): no tokenizer runs locally. Shared by
+ * the local models (tool results in the prompt count as their JSON).
+ */
+export function usageFor(prompt: LanguageModelV4Prompt, answer: string): LanguageModelV4Usage {
   let promptText = '';
   for (const m of prompt) {
     if (typeof m.content === 'string') promptText += m.content;
-    else for (const p of m.content) if (p.type === 'text') promptText += p.text;
+    else
+      for (const p of m.content) {
+        if (p.type === 'text') promptText += p.text;
+        else if (p.type === 'tool-result') promptText += JSON.stringify(p.output);
+      }
   }
   const input = estimateTokens(promptText);
   const output = estimateTokens(answer);
@@ -445,7 +452,8 @@ function warningsFor(call: LanguageModelV4CallOptions): SharedV4Warning[] {
   return warnings;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts (it resolves either way). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -7,11 +7,15 @@ import type {
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
   LanguageModelV4StreamResult,
-  LanguageModelV4Usage,
 } from '@ai-sdk/provider';
-import { estimateTokens } from './chunker.js';
 import { parseGroundedText } from './documents.js';
-import { LOCAL_CHAT_MODEL_ID, type LocalAnswererOptions, LocalExtractiveModel } from './local-answerer.js';
+import {
+  LOCAL_CHAT_MODEL_ID,
+  type LocalAnswererOptions,
+  LocalExtractiveModel,
+  sleep,
+  usageFor,
+} from './local-answerer.js';
 
 /**
  * The local model with tools: the extractive answerer (local-answerer.ts) behind a thin router, so the
@@ -380,36 +384,4 @@ function fromParts(
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('Aborted', 'AbortError');
-}
-
-/** Estimated like the extractive model's: about four characters a token. */
-function usageFor(prompt: LanguageModelV4Prompt, output: string): LanguageModelV4Usage {
-  let text = '';
-  for (const m of prompt) {
-    if (typeof m.content === 'string') text += m.content;
-    else
-      for (const p of m.content) {
-        if (p.type === 'text') text += p.text;
-        else if (p.type === 'tool-result') text += JSON.stringify(p.output);
-      }
-  }
-  const input = estimateTokens(text);
-  const out = estimateTokens(output);
-  return {
-    inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
-    outputTokens: { total: out, text: out, reasoning: 0 },
-    raw: { estimated: true },
-  };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

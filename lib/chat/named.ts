@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { topicWords } from '../ai/standalone.js';
 import { terms, words } from '../ai/text-features.js';
-import { type Db, queryRows } from '../stores/sql/index.js';
+import { type Db, parseTextArray, queryRows } from '../stores/sql/index.js';
 
 /**
  * Items a question names: "What is judgekit?", "Summarize the outbox that ate our disk", "What is a
@@ -160,7 +160,7 @@ export function pickNamed(question: string, rows: Row[], limit: number): NamedIt
       title: r.title,
       contentId: r.id,
       ...(r.url ? { url: r.url } : {}),
-      concepts: toArray(r.concepts),
+      concepts: parseTextArray(r.concepts),
       summary: r.summary,
       ...(r.chunk_id ? { chunk: { chunkId: r.chunk_id, heading: r.heading ?? '', text: r.text ?? '' } } : {}),
       goals: Array.isArray(r.goals) ? r.goals.filter((g): g is string => typeof g === 'string') : [],
@@ -170,10 +170,4 @@ export function pickNamed(question: string, rows: Row[], limit: number): NamedIt
   return found
     .sort((a, b) => rank(b.match, b.kind) - rank(a.match, a.kind) || a.slug.localeCompare(b.slug))
     .slice(0, limit);
-}
-
-function toArray(v: string[] | string | null): string[] {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string' && v.startsWith('{')) return v.slice(1, -1).split(',').filter(Boolean);
-  return [];
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { DocumentKind } from '../../db/schema.js';
-import { type Db, queryRows } from '../stores/sql/index.js';
+import { type Db, parseTextArray, queryRows } from '../stores/sql/index.js';
 
 /** One chunk found by full-text search, with what a result needs (same query, no hydration). */
 export interface LexicalHit {
@@ -110,7 +110,7 @@ export async function searchLexical({
     heading: r.heading,
     text: r.summary ? (r.text ? `${r.summary}\n\n${r.text}` : r.summary) : r.text,
     url: r.url,
-    concepts: toArray(r.concepts),
+    concepts: parseTextArray(r.concepts),
     score: Number(r.score),
   }));
 }
@@ -274,10 +274,4 @@ export function lexicalQuery({
     LEFT JOIN content c ON c.id = ch.content_id
     LEFT JOIN concepts k ON k.id = ch.concept_id
     ORDER BY top.score DESC, ch.id`;
-}
-
-function toArray(v: string[] | string | null): string[] {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string' && v.startsWith('{')) return v.slice(1, -1).split(',').filter(Boolean);
-  return [];
 }

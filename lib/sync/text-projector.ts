@@ -1,6 +1,7 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { chunkDocument, type DocumentChunk, hashText } from '../ai/chunker.js';
-import { atomic, type Db, queryRows } from '../stores/sql/index.js';
+import { textList } from '../content/sql-util.js';
+import { atomic, type Db, parseTextArray, queryRows } from '../stores/sql/index.js';
 import type { DriftReport, OutboxEvent, Projector, ProjectorStats, SyncContext } from './types.js';
 
 /**
@@ -66,11 +67,11 @@ interface ConceptRow extends Record<string, unknown> {
 
 /** Chunks of one content row. */
 export function contentChunks(row: ContentRow): DesiredChunk[] {
-  const concepts = toArray(row.concepts).sort();
+  const concepts = parseTextArray(row.concepts).sort();
   return chunkDocument({
     title: row.title,
     summary: row.summary,
-    tags: toArray(row.tags),
+    tags: parseTextArray(row.tags),
     body: row.body,
   }).map((c) => ({
     ...c,
@@ -94,41 +95,22 @@ export function conceptChunks(row: ConceptRow): DesiredChunk[] {
   }));
 }
 
-function toArray(v: string[] | string | null | undefined): string[] {
-  if (Array.isArray(v)) return v.filter(Boolean);
-  if (typeof v === 'string' && v.startsWith('{')) {
-    return v
-      .slice(1, -1)
-      .split(',')
-      .map((s) => s.replace(/^"|"$/g, ''))
-      .filter(Boolean);
-  }
-  return [];
-}
-
 const CONTENT_SELECT = sql`SELECT c.id::text AS id, c.kind, c.slug, c.title, c.summary, c.body, c.tags,
     coalesce(array_agg(k.slug ORDER BY k.slug) FILTER (WHERE k.slug IS NOT NULL), '{}') AS concepts
   FROM content c
   LEFT JOIN content_concepts cc ON cc.content_id = c.id
   LEFT JOIN concepts k ON k.id = cc.concept_id`;
 
-function idList(ids: string[]): SQL {
-  return sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
-}
-
 async function loadContent(db: Db, ids: string[]): Promise<ContentRow[]> {
   if (!ids.length) return [];
-  return queryRows<ContentRow>(db, sql`${CONTENT_SELECT} WHERE c.id::text IN (${idList(ids)}) GROUP BY c.id`);
+  return queryRows<ContentRow>(db, sql`${CONTENT_SELECT} WHERE c.id::text IN ${textList(ids)} GROUP BY c.id`);
 }
 
 async function loadConcepts(db: Db, ids: string[]): Promise<ConceptRow[]> {
   if (!ids.length) return [];
   return queryRows<ConceptRow>(
     db,
-    sql`SELECT id::text AS id, slug, title, summary, goals FROM concepts WHERE id::text IN (${idList(ids)})`,
+    sql`SELECT id::text AS id, slug, title, summary, goals FROM concepts WHERE id::text IN ${textList(ids)}`,
   );
 }
 
@@ -174,7 +156,7 @@ async function loadStoredHashes(
     ownerIds === 'all'
       ? sql`SELECT id, hash, content_id::text AS content_id, concept_id::text AS concept_id FROM chunks`
       : sql`SELECT id, hash, content_id::text AS content_id, concept_id::text AS concept_id FROM chunks
-            WHERE content_id::text IN (${idList(ownerIds)}) OR concept_id::text IN (${idList(ownerIds)})`,
+            WHERE content_id::text IN ${textList(ownerIds)} OR concept_id::text IN ${textList(ownerIds)}`,
   );
   return new Map(
     rows.map((r) => [
@@ -227,7 +209,7 @@ async function execute(
     await atomic(store, (q) => [
       ...(slice.length ? [upsertChunks(q, slice)] : []),
       ...(slice.length
-        ? [q.execute(sql`DELETE FROM chunk_tombstones WHERE id IN (${idList(slice.map((c) => c.id))})`)]
+        ? [q.execute(sql`DELETE FROM chunk_tombstones WHERE id IN ${textList(slice.map((c) => c.id))}`)]
         : []),
       ...(removed.length
         ? [
@@ -237,7 +219,7 @@ async function execute(
                 sql`, `,
               )} ON CONFLICT (id) DO NOTHING`,
             ),
-            q.execute(sql`DELETE FROM chunks WHERE id IN (${idList(removed.map((r) => r.id))})`),
+            q.execute(sql`DELETE FROM chunks WHERE id IN ${textList(removed.map((r) => r.id))}`),
           ]
         : []),
       ...(options.enqueueVectors && owners.size
@@ -278,7 +260,7 @@ async function contentLinkedToConcepts(db: Db, conceptIds: string[]): Promise<st
   if (!conceptIds.length) return [];
   const rows = await queryRows<{ id: string }>(
     db,
-    sql`SELECT DISTINCT content_id::text AS id FROM content_concepts WHERE concept_id::text IN (${idList(conceptIds)})`,
+    sql`SELECT DISTINCT content_id::text AS id FROM content_concepts WHERE concept_id::text IN ${textList(conceptIds)}`,
   );
   return rows.map((r) => r.id);
 }

@@ -2,7 +2,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { DocumentKind } from '../../db/schema.js';
 import { documentEmbeddingInput } from '../ai/chunker.js';
 import { type Embedder, embedderIdentity, getEmbedder } from '../ai/embedder.js';
-import { type Db, queryRows } from '../stores/sql/index.js';
+import { textList } from '../content/sql-util.js';
+import { type Db, parseTextArray, queryRows } from '../stores/sql/index.js';
 import { getVectorStore } from '../stores/vector/index.js';
 import type { VectorRecord, VectorStore } from '../stores/vector/types.js';
 import type { DriftReport, OutboxEvent, Projector, ProjectorStats, SyncContext } from './types.js';
@@ -42,13 +43,6 @@ interface StoredChunk extends Record<string, unknown> {
   concepts: string[] | string | null;
 }
 
-function idList(ids: string[]): SQL {
-  return sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
-}
-
 /** Chunk rows with the metadata a vector carries; `where` filters `ch`. */
 async function loadChunks(db: Db, where: SQL, limit?: number): Promise<StoredChunk[]> {
   return queryRows<StoredChunk>(
@@ -70,14 +64,8 @@ async function loadChunks(db: Db, where: SQL, limit?: number): Promise<StoredChu
 }
 
 function ownedBy(ownerIds: string[]): SQL {
-  const list = idList(ownerIds);
-  return sql`(ch.content_id::text IN (${list}) OR ch.concept_id::text IN (${list}))`;
-}
-
-function toArray(v: string[] | string | null): string[] {
-  if (Array.isArray(v)) return v.filter(Boolean);
-  if (typeof v === 'string' && v.startsWith('{')) return v.slice(1, -1).split(',').filter(Boolean);
-  return [];
+  const list = textList(ownerIds);
+  return sql`(ch.content_id::text IN ${list} OR ch.concept_id::text IN ${list})`;
 }
 
 function toRecordInput(c: StoredChunk): { input: string; metadata: VectorRecord['metadata'] } {
@@ -91,7 +79,7 @@ function toRecordInput(c: StoredChunk): { input: string; metadata: VectorRecord[
       title: c.title,
       heading: c.heading,
       position: Number(c.position),
-      concepts: toArray(c.concepts),
+      concepts: parseTextArray(c.concepts),
       hash: c.hash,
       excerpt: display.slice(0, EXCERPT_CHARS),
     },
@@ -146,7 +134,7 @@ export function createVectorProjector(deps: VectorProjectorDeps = {}): Projector
     for (let i = 0; i < ids.length; i += 1000) {
       const slice = ids.slice(i, i + 1000);
       await vectors.deleteIds(slice);
-      await db.execute(sql`DELETE FROM chunk_tombstones WHERE id IN (${idList(slice)})`);
+      await db.execute(sql`DELETE FROM chunk_tombstones WHERE id IN ${textList(slice)}`);
       stats.chunksDeleted = (stats.chunksDeleted ?? 0) + slice.length;
     }
   }
@@ -164,7 +152,7 @@ export function createVectorProjector(deps: VectorProjectorDeps = {}): Projector
         loadChunks(db, sql`${ownedBy(owners)} AND ch.embedded_hash IS DISTINCT FROM ch.hash`),
         queryRows<{ id: string }>(
           db,
-          sql`SELECT id FROM chunk_tombstones WHERE owner_id IN (${idList(owners)}) ORDER BY id`,
+          sql`SELECT id FROM chunk_tombstones WHERE owner_id IN ${textList(owners)} ORDER BY id`,
         ),
         queryRows<{ n: number | string }>(
           db,
@@ -244,7 +232,7 @@ export function createVectorProjector(deps: VectorProjectorDeps = {}): Projector
       };
       if (!ctx.dryRun && missing.length + stale.length + orphaned.length > 0) {
         const ids = [...missing, ...stale.map(([id]) => id)];
-        const rows = ids.length ? await loadChunks(db, sql`ch.id IN (${idList(ids)})`) : [];
+        const rows = ids.length ? await loadChunks(db, sql`ch.id IN ${textList(ids)}`) : [];
         await vectors.ensureIndex(wanted);
         const stats: ProjectorStats = {};
         await deleteVectors(db, orphaned, vectors, stats);

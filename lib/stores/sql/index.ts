@@ -82,3 +82,14 @@ export async function createSqlStore(): Promise<SqlStore> {
 }
 
 export { schema };
+
+/** A text[] value as drivers return it: an array (PGlite, pg) or its literal `{a,"b c"}` (some HTTP paths). */
+export function parseTextArray(v: readonly string[] | string | null | undefined): string[] {
+  if (Array.isArray(v)) return v.filter(Boolean);
+  if (typeof v !== 'string') return [];
+  const inner = v.replace(/^\{|\}$/g, '');
+  if (inner === '') return [];
+  return (inner.match(/"((?:[^"\\]|\\.)*)"|[^,]+/g) ?? []).map((s) =>
+    s.startsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s,
+  );
+}

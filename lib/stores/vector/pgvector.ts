@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { DocumentKind } from '../../../db/schema.js';
-import { atomic, queryRows, type SqlStore } from '../sql/index.js';
+import { atomic, parseTextArray, queryRows, type SqlStore } from '../sql/index.js';
 import { ProjectionUnavailableError } from '../unavailable.js';
 import {
   type IndexIdentity,
@@ -132,9 +132,7 @@ export class PgVectorStore implements VectorStore {
     if (options.topK <= 0) return [];
     if (!(await this.tableExists())) {
       // No index yet: empty, unless this server cannot have one at all (a named state for search).
-      const store = await this.sqlStore();
-      const ext = await queryRows(store.db, sql`select 1 from pg_available_extensions where name = 'vector'`);
-      if (ext.length === 0) throw pgvectorMissing();
+      await this.requireServerSupport();
       return [];
     }
     const store = await this.sqlStore();
@@ -205,6 +203,13 @@ export class PgVectorStore implements VectorStore {
     if (rows.length === 0) throw pgvectorMissing();
   }
 
+  /** Throws the named pgvector-missing state when this server cannot have the extension at all. */
+  private async requireServerSupport(): Promise<void> {
+    const store = await this.sqlStore();
+    const ext = await queryRows(store.db, sql`select 1 from pg_available_extensions where name = 'vector'`);
+    if (ext.length === 0) throw pgvectorMissing();
+  }
+
   private readyFor(store: SqlStore): IndexIdentity | undefined {
     return this.verified?.store === store ? this.verified.identity : undefined;
   }
@@ -215,8 +220,7 @@ export class PgVectorStore implements VectorStore {
     if (ready) return ready;
     const existing = await this.identity();
     if (!existing || !(await this.tableExists())) {
-      const ext = await queryRows(store.db, sql`select 1 from pg_available_extensions where name = 'vector'`);
-      if (ext.length === 0) throw pgvectorMissing();
+      await this.requireServerSupport();
       throw new Error('The vector index is not initialised: call ensureIndex (npm run reindex) first');
     }
     this.verified = { store, identity: existing };
@@ -355,19 +359,9 @@ function toMatch(r: Row): VectorMatch {
       title: r.title,
       heading: r.heading,
       position: Number(r.position),
-      concepts: parsePgArray(r.concepts),
+      concepts: parseTextArray(r.concepts),
       hash: r.hash,
       excerpt: r.excerpt,
     },
   };
-}
-
-/** Drivers return text[] as an array (PGlite, pg) or as its literal `{a,"b c"}` (some HTTP paths). */
-function parsePgArray(v: string[] | string): string[] {
-  if (Array.isArray(v)) return v;
-  const inner = v.replace(/^\{|\}$/g, '');
-  if (inner === '') return [];
-  return (inner.match(/"((?:[^"\\]|\\.)*)"|[^,]+/g) ?? []).map((s) =>
-    s.startsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s,
-  );
 }
