@@ -64,7 +64,7 @@ const CONFIGS: Record<string, { lexical?: LexicalParams; fusion?: FusionProfile;
   'bm25f+rm3': { lexical: { ...BM25F, rm3: RM3 }, lexicalOnly: true },
   'bm25f+prox': { lexical: { ...BM25F, proximity: PROXIMITY }, lexicalOnly: true },
   'bm25f+rm3+prox': { lexical: { ...BM25F, rm3: RM3, proximity: PROXIMITY }, lexicalOnly: true },
-  /** Hybrid by equal-weight RRF (the previous default). */
+  /** Hybrid by equal-weight RRF (the first default). */
   'hybrid-rrf-equal': {
     lexical: BM25F,
     fusion: { ...LOCAL_FUSION, method: 'rrf', lexicalWeight: 1, vectorWeight: 1, minSimilarity: 0.05 },
@@ -74,11 +74,21 @@ const CONFIGS: Record<string, { lexical?: LexicalParams; fusion?: FusionProfile;
     lexical: BM25F,
     fusion: { ...LOCAL_FUSION, method: 'rrf', lexicalWeight: 1, vectorWeight: 0.2 },
   },
+  /** Fielded BM25 and the local vectors by convex fusion at 0.7/0.3 (the previous default). */
+  'hybrid-convex-0.3': {
+    lexical: BM25F,
+    fusion: { ...LOCAL_FUSION, method: 'convex', lexicalWeight: 0.7, vectorWeight: 0.3 },
+  },
+  /** The shipped feedback with the vectors at 0.3 instead of backfilling. */
+  'bm25f+rm3+convex-0.3': {
+    lexical: { ...BM25F, rm3: RM3 },
+    fusion: { ...LOCAL_FUSION, method: 'convex', lexicalWeight: 0.7, vectorWeight: 0.3 },
+  },
   /** What search ships with (DEFAULT_LEXICAL and the embedder's fusion profile). */
   shipped: {},
-  /** The shipped hybrid plus RM3 feedback. */
-  'shipped+rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: RM3 } },
-  /** The shipped hybrid plus the proximity bonus. */
+  /** The shipped search without RM3 feedback. */
+  'shipped-rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: undefined } },
+  /** The shipped search plus the proximity bonus. */
   'shipped+prox': { lexical: { ...DEFAULT_LEXICAL, proximity: PROXIMITY } },
 };
 
@@ -179,7 +189,7 @@ try {
     if (values.run)
       writeFileSync(names.length > 1 ? `${values.run}.${name}` : values.run, `${lines.join('\n')}\n`);
     const rounded = (m: ReturnType<typeof evaluate>) =>
-      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 10000) / 10000]));
     results.push({
       config: name,
       ...rounded(evaluate(runs)),
