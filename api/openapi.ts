@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineDocs } from '../lib/http/docs.js';
 import { methods } from '../lib/http/handler.js';
 import { json } from '../lib/http/json.js';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { CONTENT_KINDS, type ContentKind } from '../../db/schema.js';
+import * as z from 'zod';
+import { CONTENT_KINDS, type ContentKind } from '../../db/enums.js';
 
 /**
  * The shapes the write path accepts, shared by the admin API and the importer. Objects are strict so

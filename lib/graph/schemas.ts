@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { slugSchema } from '../content/schemas.js';
 import { ApiError } from '../http/errors.js';
 import { log } from '../log.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { scanApiRoutes } from '../../lib/dev/router.js';
 import type { OperationDoc, RouteDocs } from '../../lib/http/docs.js';
 import { ERROR_STATUS, type ErrorCode } from '../../lib/http/errors.js';
