@@ -1,7 +1,7 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
 import { contentPageResponseSchema, slugParamSchema } from '../../lib/content/read-schemas.js';
-import { slugSchema } from '../../lib/content/schemas.js';
+import { slugSchema } from '../../lib/content/slug.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods } from '../../lib/http/handler.js';
