@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluateFlags, FLAG_NAMES } from '../lib/config/flags.js';
 import { loadConfig } from '../lib/config/load.js';
 import { defineDocs } from '../lib/http/docs.js';

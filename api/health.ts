@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { measureHealth, publicHealth, storeChecks, storeHealthSchema } from '../lib/health.js';
 import { defineDocs } from '../lib/http/docs.js';
 import { methods } from '../lib/http/handler.js';

@@ -51,7 +51,20 @@ if (onlyAt > 0) {
 
 // (a) + (b): bundles and cold imports.
 step('bundling every api function and importing each in fresh processes');
-const bundles: BundleFigure[] = await measureBundles(listApiFunctions(), 'out/bench/bundles');
+// BENCH_COLD_RUNS: fresh processes per function (default 3); more steady the median on a busy machine.
+const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 3);
+const bundles: BundleFigure[] = await measureBundles(listApiFunctions(), 'out/bench/bundles', coldRuns);
+
+// `npm run bench -- --only-bundles`: (a) + (b) alone, merged into the last full run's results.
+if (process.argv.includes('--only-bundles')) {
+  for (const b of bundles)
+    console.log(`${b.function.padEnd(28)} ${String(b.coldImportMs ?? 'edge').padStart(6)}`);
+  if (existsSync('bench/results.json')) {
+    const previous = JSON.parse(readFileSync('bench/results.json', 'utf8')) as BenchResults;
+    writeResults({ ...previous, bundles });
+  }
+  process.exit(0);
+}
 
 // (c): the local server, seeded, on an isolated DATA_DIR.
 step('starting the local server on .data/bench (migrate, seed, index on first run)');

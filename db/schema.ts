@@ -13,6 +13,15 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  CONTENT_CONCEPT_RELATIONS,
+  CONTENT_KINDS,
+  OUTBOX_ENTITIES,
+  OUTBOX_STATUSES,
+  ROLES,
+} from './enums.js';
+
+export * from './enums.js';
 
 /**
  * The relational schema: the source of truth. Vectors (pgvector tables or Pinecone) and the graph
@@ -27,14 +36,6 @@ const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 };
-
-export const CONTENT_KINDS = ['project', 'post', 'course', 'lesson', 'page'] as const;
-export type ContentKind = (typeof CONTENT_KINDS)[number];
-/** What a search document is: a content item of some kind, or a concept. */
-export const DOCUMENT_KINDS = [...CONTENT_KINDS, 'concept'] as const;
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
-export const ROLES = ['member', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 export const users = pgTable(
   'users',
@@ -113,9 +114,6 @@ export const conceptPrerequisites = pgTable(
     check('concept_prereq_not_self', sql`${t.conceptId} <> ${t.requiresId}`),
   ],
 );
-
-export const CONTENT_CONCEPT_RELATIONS = ['COVERS', 'MENTIONS'] as const;
-export type ContentConceptRelation = (typeof CONTENT_CONCEPT_RELATIONS)[number];
 
 /** Course/lesson COVERS concept; other content MENTIONS concept. */
 export const contentConcepts = pgTable(
@@ -295,11 +293,6 @@ export const messages = pgTable(
   },
   (t) => [uniqueIndex('messages_conversation_seq_key').on(t.conversationId, t.seq)],
 );
-
-export const OUTBOX_STATUSES = ['pending', 'done', 'dead'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
-export const OUTBOX_ENTITIES = ['content', 'concept'] as const;
-export type OutboxEntity = (typeof OUTBOX_ENTITIES)[number];
 
 /**
  * Written in the same transaction as the domain rows; the sync job projects each row into the vector

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one reader of `process.env`. Everything else imports `env()` and gets typed, validated values.

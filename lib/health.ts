@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { adapters, env } from './env.js';
 import { log } from './log.js';
 import { modelInfo } from './model-info.js';

@@ -2,7 +2,8 @@
  * Vercel build check (`npm run check:vercel`): runs the real `vercel build` (CLI 58.10.0, a dev
  * dependency) offline and checks its output: every api/* file is a function with its declared runtime
  * (`nodejs24.x`, or `edge`), no function without a file, and vercel.json's crons and rewrites made it
- * into `.vercel/output/config.json`.
+ * into `.vercel/output/config.json` (a rewrite onto a static file, such as public/openapi.json, finds it
+ * in `.vercel/output/static`).
  *
  * It builds a staged copy in out/vercel-check/ (node_modules hard-linked), so edits made while it runs
  * cannot mix into the build. By default the staged sources are the TypeScript files transpiled to
@@ -173,8 +174,12 @@ export function checkOutput(base: string, fns: ApiFunction[]): string[] {
     const target = join(out, 'functions', `${cron.path.slice(1).split('?')[0]}.func`);
     if (!existsSync(target)) problems.push(`cron ${cron.path} has no function`);
   }
-  for (const r of vercel.rewrites ?? [])
+  for (const r of vercel.rewrites ?? []) {
     if (!config.routes?.some((route) => route.dest === r.destination))
       problems.push(`rewrite ${r.source} -> ${r.destination} missing from config.json routes`);
+    // A rewrite onto a static file (public/openapi.json) needs the file on the CDN.
+    if (!r.destination.startsWith('/api/') && !existsSync(join(out, 'static', r.destination)))
+      problems.push(`rewrite ${r.source} -> ${r.destination}: no such file in .vercel/output/static`);
+  }
   return problems;
 }

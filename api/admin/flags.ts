@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireUser } from '../../lib/auth/guard.js';
 import { timebox } from '../../lib/cache/timebox.js';
 import { FLAG_NAMES, FLAGS, flagOverridesSchema, flagStates, readOverrides } from '../../lib/config/flags.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireUser } from '../../lib/auth/guard.js';
 import { afterAdminWrite, versionTag } from '../../lib/content/admin-http.js';
 import { addRelation, removeRelation } from '../../lib/content/relation-writes.js';

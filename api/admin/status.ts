@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireUser } from '../../lib/auth/guard.js';
 import { timebox } from '../../lib/cache/timebox.js';
 import { getOutboxReport } from '../../lib/content/admin-status.js';

@@ -1,10 +1,9 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
-import { listConcepts } from '../../lib/content/queries/concepts.js';
 import { conceptListResponseSchema } from '../../lib/content/read-schemas.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { methods } from '../../lib/http/handler.js';
-import { getSql } from '../../lib/stores/sql/index.js';
+import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/concepts: the full concept list (not paginated: the graph view needs all of it). */
 async function list(request: Request): Promise<Response> {
@@ -12,7 +11,13 @@ async function list(request: Request): Promise<Response> {
     request,
     namespace: NAMESPACES.content,
     key: 'concepts',
-    compute: async () => ({ items: await listConcepts({ db: (await getSql()).db }) }),
+    compute: async () => {
+      const [{ listConcepts }, db] = await Promise.all([
+        import('../../lib/content/queries/concepts.js'),
+        loadDb(),
+      ]);
+      return { items: await listConcepts({ db }) };
+    },
   });
 }
 

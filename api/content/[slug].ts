@@ -1,13 +1,12 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
-import { getContentBySlug } from '../../lib/content/queries/get-content.js';
 import { contentPageResponseSchema, slugParamSchema } from '../../lib/content/read-schemas.js';
-import { slugSchema } from '../../lib/content/schemas.js';
+import { slugSchema } from '../../lib/content/slug.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods } from '../../lib/http/handler.js';
 import { routeParam, validate } from '../../lib/http/validate.js';
-import { getSql } from '../../lib/stores/sql/index.js';
+import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/content/:slug: one item with body, concepts, related items and course navigation. */
 async function get(request: Request): Promise<Response> {
@@ -17,7 +16,11 @@ async function get(request: Request): Promise<Response> {
     namespace: NAMESPACES.content,
     key: `item:${slug}`,
     compute: async () => {
-      const doc = await getContentBySlug({ db: (await getSql()).db, slug });
+      const [{ getContentBySlug }, db] = await Promise.all([
+        import('../../lib/content/queries/get-content.js'),
+        loadDb(),
+      ]);
+      const doc = await getContentBySlug({ db, slug });
       if (!doc) throw new ApiError('not_found', `No content "${slug}".`);
       return doc;
     },

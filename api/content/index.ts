@@ -1,11 +1,10 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
-import { listContent } from '../../lib/content/queries/list-content.js';
 import { contentListResponseSchema, listContentQuerySchema } from '../../lib/content/read-schemas.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { methods } from '../../lib/http/handler.js';
 import { parseQuery } from '../../lib/http/validate.js';
-import { getSql } from '../../lib/stores/sql/index.js';
+import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/content: newest first, filtered by kind, tag or concept, keyset-paginated. Cache-first. */
 async function list(request: Request): Promise<Response> {
@@ -15,7 +14,13 @@ async function list(request: Request): Promise<Response> {
     request,
     namespace: NAMESPACES.content,
     key,
-    compute: async () => listContent({ db: (await getSql()).db, ...q }),
+    compute: async () => {
+      const [{ listContent }, db] = await Promise.all([
+        import('../../lib/content/queries/list-content.js'),
+        loadDb(),
+      ]);
+      return listContent({ db, ...q });
+    },
   });
 }
 

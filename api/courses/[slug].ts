@@ -1,13 +1,12 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
-import { getCourse } from '../../lib/content/queries/courses.js';
 import { courseResponseSchema, slugParamSchema } from '../../lib/content/read-schemas.js';
-import { slugSchema } from '../../lib/content/schemas.js';
+import { slugSchema } from '../../lib/content/slug.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods } from '../../lib/http/handler.js';
 import { routeParam, validate } from '../../lib/http/validate.js';
-import { getSql } from '../../lib/stores/sql/index.js';
+import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/courses/:slug: the course, its lessons in order and the concepts it covers. */
 async function get(request: Request): Promise<Response> {
@@ -17,7 +16,11 @@ async function get(request: Request): Promise<Response> {
     namespace: NAMESPACES.content,
     key: `course:${slug}`,
     compute: async () => {
-      const doc = await getCourse({ db: (await getSql()).db, slug });
+      const [{ getCourse }, db] = await Promise.all([
+        import('../../lib/content/queries/courses.js'),
+        loadDb(),
+      ]);
+      const doc = await getCourse({ db, slug });
       if (!doc) throw new ApiError('not_found', `No course "${slug}".`);
       return doc;
     },

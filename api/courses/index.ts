@@ -1,10 +1,9 @@
 import { NAMESPACES } from '../../lib/cache/namespaces.js';
 import { cachedJson } from '../../lib/cache/response-cache.js';
-import { listCourses } from '../../lib/content/queries/courses.js';
 import { courseListResponseSchema } from '../../lib/content/read-schemas.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { methods } from '../../lib/http/handler.js';
-import { getSql } from '../../lib/stores/sql/index.js';
+import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/courses: every course, newest first, with lesson counts. Cache-first. */
 async function list(request: Request): Promise<Response> {
@@ -12,7 +11,13 @@ async function list(request: Request): Promise<Response> {
     request,
     namespace: NAMESPACES.content,
     key: 'courses',
-    compute: async () => ({ items: await listCourses({ db: (await getSql()).db }) }),
+    compute: async () => {
+      const [{ listCourses }, db] = await Promise.all([
+        import('../../lib/content/queries/courses.js'),
+        loadDb(),
+      ]);
+      return { items: await listCourses({ db }) };
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { env } from '../../lib/env.js';
 import { requireCron } from '../../lib/http/cron-auth.js';
 import { defineDocs } from '../../lib/http/docs.js';

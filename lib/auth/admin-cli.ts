@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../stores/sql/index.js';
 import { ensureAdmin, WeakPasswordError } from './accounts.js';
 import type { ScryptParams } from './password.js';

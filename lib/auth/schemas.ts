@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLE_NAMES } from './types.js';
 
 /** Request and response schemas of the auth endpoints (validation and OpenAPI docs). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The chat's tool names (lib/chat/tools.ts); kept here so validation imports no tool code. */
 export const CHAT_TOOL_NAMES = [

@@ -1,5 +1,5 @@
 import { type ToolSet, tool } from 'ai';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getConcept } from '../content/queries/concepts.js';
 import { GraphUnavailableError } from '../graph/errors.js';
 import { getLearningPath, getRelatedContent, getShortestPath } from '../graph/queries.js';

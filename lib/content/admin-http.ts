@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bumpNamespaces, NAMESPACES } from '../cache/namespaces.js';
 import { ApiError, type FieldIssue } from '../http/errors.js';
 import { parseQuery } from '../http/validate.js';

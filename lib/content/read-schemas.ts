@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { CONTENT_KINDS } from '../../db/schema.js';
-import { slugSchema } from './schemas.js';
+import * as z from 'zod';
+import { CONTENT_KINDS } from '../../db/enums.js';
+import { slugSchema } from './slug.js';
 
 /** Query strings and response shapes of the public content reads (validation and OpenAPI docs). */
 

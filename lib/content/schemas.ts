@@ -1,16 +1,13 @@
-import { z } from 'zod';
-import { CONTENT_KINDS, type ContentKind } from '../../db/schema.js';
+import * as z from 'zod';
+import { CONTENT_KINDS, type ContentKind } from '../../db/enums.js';
+import { slugSchema } from './slug.js';
 
 /**
  * The shapes the write path accepts, shared by the admin API and the importer. Objects are strict so
  * unknown fields are refused; references to other entities are slugs.
  */
 
-export const slugSchema = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
+export { slugSchema };
 
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => {
   const d = new Date(v);

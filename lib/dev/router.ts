@@ -208,7 +208,7 @@ export function createApp(options: AppOptions = {}): App {
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       return jsonError(404, 'not_found', `No API route matches ${url.pathname}.`);
     }
-    return serveStatic(join(root, 'public'), url.pathname);
+    return serveStatic(join(root, 'public'), url.pathname, request.method);
   }
 
   return {
@@ -242,7 +242,13 @@ function jsonError(status: number, code: string, message: string): Response {
   });
 }
 
-function serveStatic(publicDir: string, pathname: string): Response {
+/** A file under public/, as Vercel's CDN serves it: GET and HEAD only. */
+function serveStatic(publicDir: string, pathname: string, method: string): Response {
+  if (method !== 'GET' && method !== 'HEAD')
+    return new Response('Method not allowed', {
+      status: 405,
+      headers: { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' },
+    });
   let rel: string;
   try {
     rel = decodeURIComponent(pathname);
@@ -259,7 +265,7 @@ function serveStatic(publicDir: string, pathname: string): Response {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
     });
   }
-  return new Response(readFileSync(file), {
+  return new Response(method === 'HEAD' ? null : readFileSync(file), {
     headers: {
       'content-type': MIME[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-cache',

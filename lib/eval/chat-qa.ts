@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The chat QA evaluation: questions the way visitors ask them, each with the slugs an answer must cite,

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { slugSchema } from '../content/schemas.js';
+import * as z from 'zod';
+import { slugSchema } from '../content/slug.js';
 import { ApiError } from '../http/errors.js';
 import { log } from '../log.js';
 import { EDGE_TYPES, NODE_LABELS } from '../stores/graph/types.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { log } from '../log.js';
 import { isStoreUnavailable } from '../stores/unavailable.js';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { unstorableText } from '../storable-text.js';
 import { ApiError, issuesFromZod } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DOCUMENT_KINDS } from '../../db/schema.js';
 
 /** Longest query accepted: longer text is not a search, and would only cost embedding time. */

@@ -66,6 +66,8 @@ export interface BundleReport {
   bytes: number;
   /** Output files, absolute, when written. */
   outputs: string[];
+  /** The outputs Node loads when importing the entry: the entry and the chunks it imports statically. */
+  importOutputs: string[];
 }
 
 export interface BundleOptions {
@@ -171,6 +173,23 @@ function reportFor(fn: ApiFunction, meta: Metafile, root: string): BundleReport 
       }
     }
   }
+  // What importing the entry loads: static imports only (dynamic ones load on first use).
+  const atImport = new Set<string>([entry[0]]);
+  const staticQueue = [entry[0]];
+  while (staticQueue.length) {
+    const path = staticQueue.pop() ?? '';
+    for (const imp of meta.outputs[path]?.imports ?? []) {
+      if (
+        imp.kind === 'import-statement' &&
+        !imp.external &&
+        meta.outputs[imp.path] &&
+        !atImport.has(imp.path)
+      ) {
+        atImport.add(imp.path);
+        staticQueue.push(imp.path);
+      }
+    }
+  }
   const inputs = new Set<string>();
   const externals = new Set<string>();
   let bytes = 0;
@@ -195,6 +214,7 @@ function reportFor(fn: ApiFunction, meta: Metafile, root: string): BundleReport 
     externals: [...externals].sort(),
     bytes,
     outputs: [...seen].map((p) => resolve(root, p)),
+    importOutputs: [...atImport].map((p) => resolve(root, p)),
   };
 }
 

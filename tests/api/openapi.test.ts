@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanApiRoutes } from '../../lib/dev/router.js';
-import { openapi } from '../../lib/http/openapi.generated.js';
 import { API_END, API_START, renderApiReference } from '../../scripts/lib/api-docs.js';
 import { loadRoutes } from '../../scripts/lib/openapi.js';
-import { GENERATED_OPENAPI_PATH, renderOpenApiModule } from '../../scripts/lib/openapi-module.js';
+import { OPENAPI_PATH, readOpenApi, renderOpenApiJson } from '../../scripts/lib/openapi-document.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 type Doc = {
   openapi: string;
   paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
 };
+
+const openapi = readOpenApi();
 
 describe('GET /api/openapi.json', () => {
   let t: TestApp;
@@ -19,7 +20,7 @@ describe('GET /api/openapi.json', () => {
   });
   afterAll(() => t.close());
 
-  it('happy: serves the OpenAPI 3.1 document through the vercel.json rewrite, CDN-cacheable', async () => {
+  it('happy: serves public/openapi.json through the vercel.json rewrite, CDN-cacheable', async () => {
     const res = await t.request('GET', '/api/openapi.json');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -27,12 +28,19 @@ describe('GET /api/openapi.json', () => {
     const body = (await res.json()) as Doc;
     expect(body.openapi).toBe('3.1.0');
     expect(body).toEqual(openapi);
+    const direct = await t.request('GET', '/openapi.json');
+    expect(direct.status).toBe(200);
+    expect(await direct.json()).toEqual(openapi);
   });
 
-  it('error: writing to it is 405 with the error shape', async () => {
+  it('error: writing to it is 405, as the CDN answers for a static file', async () => {
     const res = await t.request('POST', '/api/openapi.json', { json: {} });
     expect(res.status).toBe(405);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('happy: no function serves it, so it loads no code and no store', () => {
+    expect(scanApiRoutes('api').some((r) => r.pattern.includes('openapi'))).toBe(false);
   });
 });
 
@@ -83,7 +91,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('error: the committed document is regenerated from the current docs exports (run npm run gen:openapi)', async () => {
-    expect(readFileSync(GENERATED_OPENAPI_PATH, 'utf8')).toBe(await renderOpenApiModule());
+    expect(readFileSync(OPENAPI_PATH, 'utf8'), `${OPENAPI_PATH} is stale: run npm run gen:openapi`).toBe(
+      await renderOpenApiJson(),
+    );
   });
 
   it("error: the README's API reference matches the document (run npm run gen:api-docs)", () => {
@@ -91,6 +101,9 @@ describe('the OpenAPI document', () => {
     const start = readme.indexOf(API_START);
     const end = readme.indexOf(API_END);
     expect(start).toBeGreaterThan(-1);
-    expect(readme.slice(start + API_START.length, end).trim()).toBe(renderApiReference(openapi).trim());
+    expect(
+      readme.slice(start + API_START.length, end).trim(),
+      "README.md's API reference is stale: run npm run gen:api-docs",
+    ).toBe(renderApiReference(openapi).trim());
   });
 });

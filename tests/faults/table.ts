@@ -181,15 +181,6 @@ export const ENDPOINTS: EndpointCase[] = [
     ) as Record<Cell, Outcome>,
   },
   {
-    id: 'openapi',
-    group: 'OpenAPI document',
-    method: 'GET',
-    route: '/api/openapi',
-    request: () => ({ path: '/api/openapi.json' }),
-    status: 200,
-    expect: {},
-  },
-  {
     id: 'config',
     group: 'Site config and flags (/api/config)',
     method: 'GET',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resetEnv } from '../../lib/env.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods, withErrors } from '../../lib/http/handler.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getOptionalUser } from '../../../lib/auth/guard.js';
 import { ownerFor } from '../../../lib/chat/anon.js';
 import {

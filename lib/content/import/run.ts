@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError } from '../../http/errors.js';
 import type { SqlStore } from '../../stores/sql/index.js';
 import type { Progress } from '../../sync/types.js';

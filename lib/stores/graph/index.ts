@@ -1,5 +1,4 @@
 import { adapters, env } from '../../env.js';
-import { getSql } from '../sql/index.js';
 import type { GraphStore } from './types.js';
 
 export type * from './types.js';
@@ -8,7 +7,7 @@ let current: Promise<GraphStore> | undefined;
 
 /**
  * The process's graph store, chosen from env: Neo4j when `NEO4J_URI` is set, else the embedded graph
- * tables in the SQL database. Drivers are imported on first use.
+ * tables in the SQL database. Drivers (and, for the embedded graph, the SQL store) are imported on first use.
  */
 export function getGraphStore(): Promise<GraphStore> {
   if (!current) {
@@ -36,7 +35,7 @@ async function createGraphStore(): Promise<GraphStore> {
       database: e.NEO4J_DATABASE,
     });
   }
-  const { SqlGraphStore } = await import('./sql.js');
+  const [{ SqlGraphStore }, { getSql }] = await Promise.all([import('./sql.js'), import('../sql/index.js')]);
   // Resolves the SQL store per call, so swapping it (tests, dev server) needs no graph reset.
   return new SqlGraphStore(getSql);
 }
