@@ -2,7 +2,7 @@ import { adapters, env } from '../../env.js';
 import { MemoryCache } from './memory.js';
 import type { Cache } from './types.js';
 
-export type { Cache, Lock } from './types.js';
+export type { Cache, Lock, VersionedRead, VersionedValue } from './types.js';
 
 let current: Promise<Cache> | undefined;
 

@@ -1,4 +1,4 @@
-import type { Cache, Lock } from './types.js';
+import type { Cache, Lock, VersionedRead, VersionedValue } from './types.js';
 
 interface Entry {
   value: string;
@@ -28,6 +28,19 @@ export class MemoryCache implements Cache {
       const raw = this.read(k);
       return raw === null ? null : (JSON.parse(raw) as T);
     });
+  }
+
+  /** One synchronous step, so concurrent readers see one created token, as the Redis script is atomic. */
+  async getVersioned<T = unknown>(read: VersionedRead): Promise<VersionedValue<T>> {
+    const raw = this.read(read.versionKey);
+    if (raw === null) {
+      if (!read.init) return { version: null, value: null };
+      this.write(read.versionKey, JSON.stringify(read.init.version), read.init.ttlSeconds);
+      return { version: read.init.version, value: null };
+    }
+    const version = String(JSON.parse(raw));
+    const entry = this.read(read.entryPrefix + version + read.entrySuffix);
+    return { version, value: entry === null ? null : (JSON.parse(entry) as T) };
   }
 
   async set(key: string, value: unknown, options: { ttlSeconds?: number } = {}): Promise<void> {
