@@ -55,7 +55,6 @@ export interface CachedJsonOptions {
 }
 
 const flights = new SingleFlight<Entry>();
-const versionFlights = new SingleFlight<string>();
 
 export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 150;
@@ -64,10 +63,21 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   let fullKey: string | null = null;
   if (cache) {
     try {
-      const version = await versionFlights.run(o.namespace, () => readVersion(cache, o.namespace, timeoutMs));
-      fullKey = `c:${o.namespace}:${version}:${o.key}`;
-      const hit = await timebox(cache.get<Entry>(fullKey), timeoutMs);
-      if (isEntry(hit)) return respond(o.request, hit, policy, 'HIT');
+      // One round trip: the namespace's version token (created if missing) and the entry keyed by it.
+      const prefix = `c:${o.namespace}:`;
+      const suffix = `:${o.key}`;
+      const read = await timebox(
+        cache.getVersioned<Entry>({
+          versionKey: versionKey(o.namespace),
+          entryPrefix: prefix,
+          entrySuffix: suffix,
+          init: { version: newVersionToken(), ttlSeconds: VERSION_TTL_SECONDS },
+        }),
+        timeoutMs,
+      );
+      if (read.version === null) throw new Error('the cache returned no namespace version');
+      fullKey = prefix + read.version + suffix;
+      if (isEntry(read.value)) return respond(o.request, read.value, policy, 'HIT');
     } catch (err) {
       log.warn('cache unavailable; reading from the database', { namespace: o.namespace, err });
       fullKey = null;
@@ -114,18 +124,6 @@ function isEntry(v: unknown): v is Entry {
     typeof (v as Entry).body === 'string' &&
     typeof (v as Entry).etag === 'string'
   );
-}
-
-/**
- * The namespace's version token; a missing one (first use, eviction, flush) is created once per
- * instance, concurrent readers sharing it so their misses share one key.
- */
-async function readVersion(cache: Cache, namespace: string, timeoutMs: number): Promise<string> {
-  const current = await timebox(cache.get<string>(versionKey(namespace)), timeoutMs);
-  if (typeof current === 'string') return current;
-  const token = newVersionToken();
-  await timebox(cache.set(versionKey(namespace), token, { ttlSeconds: VERSION_TTL_SECONDS }), timeoutMs);
-  return token;
 }
 
 function respond(request: Request, entry: Entry, policy: CachePolicy, status: string): Response {
