@@ -38,6 +38,20 @@ interface Entry {
   etag: string;
 }
 
+/**
+ * How an entry is stored: one string, the ETag, a newline, then the body as it is sent. A hit reads it
+ * back without parsing the body (the memory adapter hands strings over as they are; Redis parses one
+ * JSON string) and never hashes it again.
+ */
+const pack = (e: Entry): string => `${e.etag}\n${e.body}`;
+
+function unpack(stored: unknown): Entry | null {
+  if (typeof stored !== 'string') return null;
+  const nl = stored.indexOf('\n');
+  if (nl < 1 || stored[0] !== '"') return null;
+  return { etag: stored.slice(0, nl), body: stored.slice(nl + 1) };
+}
+
 export interface CachedJsonOptions {
   request: Request;
   namespace: string;
@@ -67,7 +81,7 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
       const prefix = `c:${o.namespace}:`;
       const suffix = `:${o.key}`;
       const read = await timebox(
-        cache.getVersioned<Entry>({
+        cache.getVersioned<string>({
           versionKey: versionKey(o.namespace),
           entryPrefix: prefix,
           entrySuffix: suffix,
@@ -77,7 +91,8 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
       );
       if (read.version === null) throw new Error('the cache returned no namespace version');
       fullKey = prefix + read.version + suffix;
-      if (isEntry(read.value)) return respond(o.request, read.value, policy, 'HIT');
+      const hit = unpack(read.value);
+      if (hit) return respond(o.request, hit, policy, 'HIT');
     } catch (err) {
       log.warn('cache unavailable; reading from the database', { namespace: o.namespace, err });
       fullKey = null;
@@ -92,18 +107,18 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
       if (cache && key)
         background(
           Promise.all([
-            cache.set(key, computed, { ttlSeconds: o.ttlSeconds ?? 300 }),
-            cache.set(staleKey(o.namespace, o.key), computed, { ttlSeconds: STALE_TTL_SECONDS }),
+            cache.set(key, pack(computed), { ttlSeconds: o.ttlSeconds ?? 300 }),
+            cache.set(staleKey(o.namespace, o.key), pack(computed), { ttlSeconds: STALE_TTL_SECONDS }),
           ]),
         );
       return computed;
     });
   } catch (err) {
     if (cache && key && isStoreUnavailable(err)) {
-      const stale = await timebox(cache.get<Entry>(staleKey(o.namespace, o.key)), timeoutMs).catch(
-        () => null,
+      const stale = unpack(
+        await timebox(cache.get<string>(staleKey(o.namespace, o.key)), timeoutMs).catch(() => null),
       );
-      if (isEntry(stale)) {
+      if (stale) {
         log.warn('the database is unreachable; serving the last good answer', {
           namespace: o.namespace,
           key: o.key,
@@ -115,15 +130,6 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
     throw err;
   }
   return respond(o.request, entry, policy, key ? 'MISS' : 'BYPASS');
-}
-
-function isEntry(v: unknown): v is Entry {
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof (v as Entry).body === 'string' &&
-    typeof (v as Entry).etag === 'string'
-  );
 }
 
 function respond(request: Request, entry: Entry, policy: CachePolicy, status: string): Response {
