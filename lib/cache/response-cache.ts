@@ -1,7 +1,7 @@
 import { waitUntil } from '@vercel/functions';
 import { type CachePolicy, cacheControl } from '../http/json.js';
 import { log } from '../log.js';
-import { type Cache, getCache } from '../stores/cache/index.js';
+import { type Cache, cacheIfReady, getCache } from '../stores/cache/index.js';
 import { isStoreUnavailable } from '../stores/unavailable.js';
 import { etagOf, ifNoneMatchHits } from './etag.js';
 import { newVersionToken, VERSION_TTL_SECONDS, versionKey } from './namespaces.js';
@@ -73,7 +73,7 @@ const flights = new SingleFlight<Entry>();
 export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 150;
   const policy = o.policy ?? READ_POLICY;
-  const cache = o.cache ?? (await timebox(getCache(), timeoutMs).catch(() => null));
+  const cache = o.cache ?? cacheIfReady() ?? (await timebox(getCache(), timeoutMs).catch(() => null));
   let fullKey: string | null = null;
   if (cache) {
     try {

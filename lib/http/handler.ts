@@ -93,6 +93,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
   'cross-origin-opener-policy': 'same-origin',
 };
+const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
 /** Headers every API response carries: request id, security headers, CORS for allowed origins. */
 export function finalize(
@@ -102,7 +103,7 @@ export function finalize(
 ): Response {
   const apply = (h: Headers) => {
     if (!h.has('x-request-id')) h.set('x-request-id', requestId);
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!h.has(k)) h.set(k, v);
+    for (const [k, v] of SECURITY_ENTRIES) if (!h.has(k)) h.set(k, v);
     for (const [k, v] of Object.entries(extra)) {
       if (k === 'vary' && h.has('vary')) {
         const current = h.get('vary') ?? '';
