@@ -148,6 +148,8 @@ export function createApp(options: AppOptions = {}): App {
   const rewrites = (vercel.rewrites ?? []).map((r) => ({ ...r, ...sourceToRegex(r.source) }));
   const headerRules = (vercel.headers ?? []).map((h) => ({ ...h, ...sourceToRegex(h.source) }));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
+  /** Modules once imported: the hot path reads them without awaiting. */
+  const loaded = new Map<string, Record<string, unknown>>();
   const pending = new Set<Promise<unknown>>();
 
   const load = (file: string) => {
@@ -155,6 +157,10 @@ export function createApp(options: AppOptions = {}): App {
     if (!mod) {
       mod = import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
       modules.set(file, mod);
+      void mod.then(
+        (m) => loaded.set(file, m),
+        () => {},
+      );
     }
     return mod;
   };
@@ -217,7 +223,7 @@ export function createApp(options: AppOptions = {}): App {
     }
     const { url, match } = route(requestUrl);
     if (match) {
-      const mod = await load(match.route.file);
+      const mod = loaded.get(match.route.file) ?? (await load(match.route.file));
       const method = request.method.toUpperCase();
       const fn = (mod[method] ?? mod.default) as ((req: Request) => Promise<Response>) | undefined;
       // A server that built its Request from `resolve` hands over the URL the handler needs already.

@@ -61,20 +61,22 @@ export function withErrors(handler: Handler): Handler {
       // A deadline for producing the response (a stream may go on after it): a hung store becomes a
       // 503 the client can retry, never a request that hangs until the platform kills it.
       const deadlineMs = env().REQUEST_TIMEOUT_MS;
-      response = await Promise.race([
-        handler(request),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new ApiError('timeout', 'The service took too long to answer. Please retry.', {
-                  headers: { 'retry-after': '5' },
-                }),
-              ),
-            deadlineMs,
-          );
-        }),
-      ]);
+      response = await new Promise<Response>((resolve, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ApiError('timeout', 'The service took too long to answer. Please retry.', {
+                headers: { 'retry-after': '5' },
+              }),
+            ),
+          deadlineMs,
+        );
+        try {
+          Promise.resolve(handler(request)).then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
     } catch (err) {
       response = toErrorResponse(err, requestId);
     } finally {
