@@ -3,21 +3,24 @@
  *  (a) per-function bundle size and packages (esbuild, production adapters), (b) cold import time of each
  *  built function in a fresh process, (c) throughput and p50/p99 of the hot endpoints on the local server
  *  next to a bare node:http server serving the same bytes, (d) the other areas' bench scripts in bench/
- *  (search latency, reindex, chat overhead), (e) store round trips per request against DESIGN section 4.
+ *  (search latency, reindex, chat overhead), (e) store round trips per request against DESIGN section 4,
+ *  (f) our stack next to a trivial Web handler in the same server and bare node:http (cached read).
  * Bounded to a few minutes: LOAD_SECONDS per endpoint and server, 10 connections.
+ * `--only-roundtrips` and `--only-stack` re-measure (e) or (f) alone and merge them into the last results.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resetConfigMemo } from '../lib/config/load.js';
 import { configureLog } from '../lib/log.js';
 import { listApiFunctions } from '../scripts/lib/bundles.js';
 import { startLocalServer } from '../scripts/lib/local-server.js';
 import { type BundleFigure, measureBundles } from './lib/bundles.js';
-import { type Counts, installCounters, type StoreName } from './lib/counting.js';
+import { installCounters } from './lib/counting.js';
 import { type EndpointComparison, load, startBareServer } from './lib/http.js';
 import { machine, round } from './lib/machine.js';
 import { type BenchResults, renderMarkdown, updateReadme } from './lib/report.js';
+import { countRoundTrips, hotEndpoints } from './lib/roundtrips.js';
+import { compareStack } from './lib/stack.js';
 
 configureLog({ level: 'silent' });
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -48,12 +51,23 @@ if (onlyAt > 0) {
   writeResults(previous);
   process.exit(entry.ok ? 0 : 1);
 }
+const onlyRoundTrips = process.argv.includes('--only-roundtrips');
+const onlyStack = process.argv.includes('--only-stack');
+const partial = onlyRoundTrips || onlyStack;
+if (partial && !existsSync('bench/results.json')) {
+  console.error('bench --only-roundtrips/--only-stack: no bench/results.json yet; run `npm run bench` first');
+  process.exit(2);
+}
+const STACK = { seconds: LOAD_SECONDS, connections: CONNECTIONS, rounds: 3 };
 
 // (a) + (b): bundles and cold imports.
-step('bundling every api function and importing each in fresh processes');
 // BENCH_COLD_RUNS: fresh processes per function (default 3); more steady the median on a busy machine.
 const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 3);
-const bundles: BundleFigure[] = await measureBundles(listApiFunctions(), 'out/bench/bundles', coldRuns);
+let bundles: BundleFigure[] = [];
+if (!partial) {
+  step('bundling every api function and importing each in fresh processes');
+  bundles = await measureBundles(listApiFunctions(), 'out/bench/bundles', coldRuns);
+}
 
 // `npm run bench -- --only-bundles`: (a) + (b) alone, merged into the last full run's results.
 if (process.argv.includes('--only-bundles')) {
@@ -70,93 +84,38 @@ if (process.argv.includes('--only-bundles')) {
 step('starting the local server on .data/bench (migrate, seed, index on first run)');
 mkdirSync('.data/bench', { recursive: true });
 const server = await startLocalServer({ dataDir: '.data/bench' });
-const counter = await installCounters();
 const content = (await (await fetch(`${server.url}/api/content`)).json()) as { items?: { slug: string }[] };
 const concepts = (await (await fetch(`${server.url}/api/concepts`)).json()) as { items?: { slug: string }[] };
 const slug = content.items?.[0]?.slug ?? 'missing';
 const conceptSlugs = (concepts.items ?? []).map((c) => c.slug);
 const concept = conceptSlugs.includes('inverted-index') ? 'inverted-index' : (conceptSlugs[0] ?? 'missing');
 
-/** The hot endpoints and the fewest round trips DESIGN section 4 allows on the request path. */
-const HOT: { path: string; label: string; hit: Partial<Counts>; miss: Partial<Counts>; note: string }[] = [
-  {
-    path: '/api/health',
-    label: '/api/health',
-    hit: { sql: 1, cache: 1, config: 1, vector: 1, graph: 1 },
-    miss: { sql: 1, cache: 1, config: 1, vector: 1, graph: 1 },
-    note: 'one ping per store, in parallel',
-  },
-  {
-    path: '/api/content',
-    label: '/api/content',
-    hit: { cache: 1 },
-    miss: { cache: 1, sql: 1 },
-    note: 'cached read: 1 cache; miss: + 1 SQL query (fill off the critical path)',
-  },
-  {
-    path: `/api/content/${slug}`,
-    label: '/api/content/[slug]',
-    hit: { cache: 1 },
-    miss: { cache: 1, sql: 1 },
-    note: 'cached read: 1 cache; miss: + 1 SQL query',
-  },
-  {
-    path: '/api/search?q=hybrid+search+ranking',
-    label: '/api/search?q=…',
-    hit: { cache: 1 },
-    miss: { cache: 1, embed: 1, vector: 1, sql: 1 },
-    note: 'miss: 1 embed, then vector ∥ full-text SQL; hit: 1 cache',
-  },
-  {
-    path: '/api/config',
-    label: '/api/config',
-    hit: {},
-    miss: { config: 1 },
-    note: '1 KV round trip (MGET), memoised per instance',
-  },
-  {
-    path: `/api/graph/path?to=${concept}`,
-    label: '/api/graph/path?to=…',
-    hit: { cache: 1 },
-    miss: { cache: 1, graph: 1 },
-    note: 'hit: 1 cache; miss: + 1 graph query',
-  },
-];
+const HOT = hotEndpoints(slug, concept);
+
+// (f): a cached read through our stack next to a trivial handler in the same server, and bare node:http;
+// before the counting proxies go in, so they cost nothing here.
+const stackPath = `/api/content/${slug}`;
+let stack: BenchResults['stack'];
+if (!partial || onlyStack) {
+  step(`stack: trivial handler / ours / bare node:http, ${STACK.rounds} rounds x ${STACK.seconds} s each`);
+  stack = await compareStack(server.app, stackPath, '/api/content/[slug]', STACK);
+  step(`  ours / trivial = ${stack.ratio} (${stack.ours.rps} vs ${stack.trivial.rps} req/s)`);
+}
 
 // (e): round trips, measured on the in-process app (same handlers, no socket noise).
-step('counting store round trips per request');
-const STORES: StoreName[] = ['sql', 'cache', 'config', 'vector', 'graph', 'embed'];
-const roundTrips: BenchResults['roundTrips'] = [];
-for (const h of HOT) {
-  counter.emptyCache();
-  resetConfigMemo();
-  for (const kind of ['miss', 'hit'] as const) {
-    await server.app.settle();
-    counter.reset();
-    const res = await server.app.fetch(new Request(`http://localhost${h.path}`));
-    await res.arrayBuffer();
-    // Cache fills run through waitUntil; with the memory cache they finish before the body is read,
-    // so they are told apart by operation (set) rather than by time.
-    const fillsSoFar = counter.fills;
-    const onRequest = { ...counter.counts, cache: counter.counts.cache - fillsSoFar };
-    await server.app.settle();
-    const ops = [...counter.ops];
-    const background = Object.fromEntries(
-      STORES.map((s) => [s, counter.counts[s] - onRequest[s]]),
-    ) as unknown as Counts;
-    const minimum = h[kind];
-    roundTrips.push({
-      endpoint: h.label,
-      case: kind,
-      status: res.status,
-      onRequest,
-      background,
-      ops,
-      minimum,
-      withinMinimum: STORES.every((s) => onRequest[s] <= (minimum[s] ?? 0)),
-      note: h.note,
-    });
-  }
+const counter = await installCounters();
+let roundTrips: BenchResults['roundTrips'] = [];
+if (!partial || onlyRoundTrips) {
+  step('counting store round trips per request');
+  roundTrips = await countRoundTrips(server.app, counter, HOT);
+}
+if (partial) {
+  const previous = JSON.parse(readFileSync('bench/results.json', 'utf8')) as BenchResults;
+  if (onlyRoundTrips) previous.roundTrips = roundTrips;
+  if (onlyStack) previous.stack = stack;
+  await server.close();
+  writeResults(previous);
+  process.exit(0);
 }
 
 // (c): throughput against the bare server, endpoint by endpoint, back to back.
@@ -219,6 +178,7 @@ const results = {
   http,
   memory,
   roundTrips,
+  stack,
   others,
 };
 writeResults(results);

@@ -1,17 +1,29 @@
+import { NAMESPACES } from '../../lib/cache/namespaces.js';
+import { cachedJson } from '../../lib/cache/response-cache.js';
 import { getLearningPath } from '../../lib/graph/queries.js';
 import { GRAPH_CACHE, graphRead, pathQuery, pathResponse } from '../../lib/graph/schemas.js';
 import { defineDocs } from '../../lib/http/docs.js';
 import { ApiError } from '../../lib/http/errors.js';
 import { methods } from '../../lib/http/handler.js';
-import { json } from '../../lib/http/json.js';
 import { parseQuery } from '../../lib/http/validate.js';
 
 /** GET /api/graph/path?to=<slug>&known=<slug,...>: what to learn, in order, to reach a concept. */
 async function get(request: Request): Promise<Response> {
   const q = parseQuery(request, pathQuery);
-  const path = await graphRead(() => getLearningPath({ to: q.to, known: q.known ?? [] }));
-  if (!path) throw new ApiError('not_found', `No concept "${q.to}" in the graph.`);
-  return json(path, { cache: GRAPH_CACHE });
+  const known = q.known ?? [];
+  // Cached in the graph namespace, which every sync that changed a projection moves.
+  return cachedJson({
+    request,
+    namespace: NAMESPACES.graph,
+    key: `path:${JSON.stringify([q.to, known])}`,
+    policy: GRAPH_CACHE,
+    ttlSeconds: 120,
+    compute: async () => {
+      const path = await graphRead(() => getLearningPath({ to: q.to, known }));
+      if (!path) throw new ApiError('not_found', `No concept "${q.to}" in the graph.`);
+      return path;
+    },
+  });
 }
 
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: get });

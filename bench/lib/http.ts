@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import autocannon from 'autocannon';
 import { round } from './machine.js';
 
@@ -56,4 +59,32 @@ export async function startBareServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/**
+ * autocannon in its own process (its CLI, JSON out), so the client's work does not share the server's
+ * event loop: what is compared is the server's cost alone.
+ */
+export async function loadFromChild(
+  url: string,
+  label: string,
+  seconds: number,
+  connections: number,
+): Promise<LoadFigure> {
+  const cli = join(dirname(createRequire(import.meta.url).resolve('autocannon')), 'autocannon.js');
+  const args = [cli, '-j', '-c', String(connections), '-d', String(seconds), url];
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 2 ** 20 }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    );
+  });
+  const result = JSON.parse(stdout) as autocannon.Result;
+  return {
+    endpoint: label,
+    rps: round(result.requests.average, 0),
+    p50Ms: round(result.latency.p50, 2),
+    p99Ms: round(result.latency.p99, 2),
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }

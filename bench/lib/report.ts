@@ -1,6 +1,7 @@
 import type { BundleFigure } from './bundles.js';
 import type { Counts } from './counting.js';
 import type { EndpointComparison } from './http.js';
+import type { StackComparison } from './stack.js';
 
 /** What bench/run.ts measured (also written as bench/results.json). */
 export interface BenchResults {
@@ -23,6 +24,8 @@ export interface BenchResults {
     withinMinimum: boolean;
     note: string;
   }[];
+  /** Our cached read next to a trivial Web handler in the same server and bare node:http. */
+  stack?: StackComparison | undefined;
   others: { script: string; ok: boolean; seconds: number; result: unknown }[];
 }
 
@@ -51,6 +54,27 @@ export function httpTable(r: BenchResults): string[] {
         `| \`${h.endpoint}\` (${h.status}, ${h.bytes} B) | ${h.app.rps} | ${h.app.p50Ms} / ${h.app.p99Ms} | ` +
         `${h.bare.rps} | ${h.bare.p50Ms} / ${h.bare.p99Ms} | ${h.ratio} |`,
     ),
+  ];
+}
+
+export function stackTable(r: BenchResults): string[] {
+  const s = r.stack;
+  if (!s) return ['Not measured in this run.'];
+  const row = (name: string, f: StackComparison['ours'], ratio: string) =>
+    `| ${name} | ${f.rps} | ${f.p50Ms} / ${f.p99Ms} | ${ratio} |`;
+  return [
+    '| server | req/s | p50 / p99 ms | req/s vs trivial |',
+    '|---|---:|---:|---:|',
+    row('trivial Web handler, same dev server', s.trivial, '1'),
+    row(`our \`${s.endpoint}\` from cache, same dev server`, s.ours, String(s.ratio)),
+    row(
+      'bare node:http, same bytes',
+      s.bare,
+      String(Math.round((s.bare.rps / Math.max(1, s.trivial.rps)) * 1000) / 1000),
+    ),
+    '',
+    `Ours / trivial: **${s.ratio}** (goal: at least 0.9, i.e. at most 10% over a trivial handler: ` +
+      `${s.ratio >= 0.9 ? 'met' : '**not met**'}). Ours / bare node:http: ${s.ratioBare}.`,
   ];
 }
 
@@ -125,6 +149,20 @@ export function renderMarkdown(r: BenchResults): string {
     `Memory (rss): ${r.memory.rssBeforeLoadMiB} MiB before load, ${r.memory.rssPeakMiB} MiB peak, ` +
       `${r.memory.rssAfterMiB} MiB after (${r.memory.note}).`,
     '',
+    '## Our stack next to a trivial handler (cached read)',
+    '',
+    ...(r.stack
+      ? [
+          `\`${r.stack.endpoint}\` (${r.stack.bytes} B) served from the cache, a trivial \`(Request) => Response\` returning`,
+          'the same bytes from the same dev server (lib/dev/node-server.ts, the same node:http to Web',
+          'Request/Response conversion; the trivial handler skips the router, so routing counts as ours), and a',
+          `bare node:http server writing the bytes. autocannon in a child process, ${r.stack.connections} connections,`,
+          `${r.stack.secondsPerRun} s per run, the three alternating, ${r.stack.rounds} rounds; means over rounds.`,
+          '',
+        ]
+      : []),
+    ...stackTable(r),
+    '',
     '## Store round trips per request',
     '',
     'Counted at the adapter boundary: the stores are replaced through their setters by counting proxies',
@@ -167,6 +205,7 @@ export function updateReadme(readme: string, r: BenchResults): string {
     '',
     ...httpTable(r),
     '',
+    ...(r.stack ? [...stackTable(r), ''] : []),
     ...roundTripTable(r),
     '',
     ...bundleTable(r, false),

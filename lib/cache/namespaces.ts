@@ -12,6 +12,8 @@ import { timebox } from './timebox.js';
 export const NAMESPACES = {
   /** Content, courses and concepts: every catalogue read (they embed each other's titles). */
   content: 'content',
+  /** Graph answers (paths): moved by every sync that changed a projection (`publishIndexVersion`). */
+  graph: 'graph',
 } as const;
 export type Namespace = (typeof NAMESPACES)[keyof typeof NAMESPACES];
 

@@ -1,7 +1,7 @@
 import { waitUntil } from '@vercel/functions';
 import { type CachePolicy, cacheControl } from '../http/json.js';
 import { log } from '../log.js';
-import { type Cache, getCache } from '../stores/cache/index.js';
+import { type Cache, cacheIfReady, getCache } from '../stores/cache/index.js';
 import { isStoreUnavailable } from '../stores/unavailable.js';
 import { etagOf, ifNoneMatchHits } from './etag.js';
 import { newVersionToken, VERSION_TTL_SECONDS, versionKey } from './namespaces.js';
@@ -38,6 +38,20 @@ interface Entry {
   etag: string;
 }
 
+/**
+ * How an entry is stored: one string, the ETag, a newline, then the body as it is sent. A hit reads it
+ * back without parsing the body (the memory adapter hands strings over as they are; Redis parses one
+ * JSON string) and never hashes it again.
+ */
+const pack = (e: Entry): string => `${e.etag}\n${e.body}`;
+
+function unpack(stored: unknown): Entry | null {
+  if (typeof stored !== 'string') return null;
+  const nl = stored.indexOf('\n');
+  if (nl < 1 || stored[0] !== '"') return null;
+  return { etag: stored.slice(0, nl), body: stored.slice(nl + 1) };
+}
+
 export interface CachedJsonOptions {
   request: Request;
   namespace: string;
@@ -55,19 +69,30 @@ export interface CachedJsonOptions {
 }
 
 const flights = new SingleFlight<Entry>();
-const versionFlights = new SingleFlight<string>();
 
 export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 150;
   const policy = o.policy ?? READ_POLICY;
-  const cache = o.cache ?? (await timebox(getCache(), timeoutMs).catch(() => null));
+  const cache = o.cache ?? cacheIfReady() ?? (await timebox(getCache(), timeoutMs).catch(() => null));
   let fullKey: string | null = null;
   if (cache) {
     try {
-      const version = await versionFlights.run(o.namespace, () => readVersion(cache, o.namespace, timeoutMs));
-      fullKey = `c:${o.namespace}:${version}:${o.key}`;
-      const hit = await timebox(cache.get<Entry>(fullKey), timeoutMs);
-      if (isEntry(hit)) return respond(o.request, hit, policy, 'HIT');
+      // One round trip: the namespace's version token (created if missing) and the entry keyed by it.
+      const prefix = `c:${o.namespace}:`;
+      const suffix = `:${o.key}`;
+      const read = await timebox(
+        cache.getVersioned<string>({
+          versionKey: versionKey(o.namespace),
+          entryPrefix: prefix,
+          entrySuffix: suffix,
+          init: { version: newVersionToken(), ttlSeconds: VERSION_TTL_SECONDS },
+        }),
+        timeoutMs,
+      );
+      if (read.version === null) throw new Error('the cache returned no namespace version');
+      fullKey = prefix + read.version + suffix;
+      const hit = unpack(read.value);
+      if (hit) return respond(o.request, hit, policy, 'HIT');
     } catch (err) {
       log.warn('cache unavailable; reading from the database', { namespace: o.namespace, err });
       fullKey = null;
@@ -82,18 +107,18 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
       if (cache && key)
         background(
           Promise.all([
-            cache.set(key, computed, { ttlSeconds: o.ttlSeconds ?? 300 }),
-            cache.set(staleKey(o.namespace, o.key), computed, { ttlSeconds: STALE_TTL_SECONDS }),
+            cache.set(key, pack(computed), { ttlSeconds: o.ttlSeconds ?? 300 }),
+            cache.set(staleKey(o.namespace, o.key), pack(computed), { ttlSeconds: STALE_TTL_SECONDS }),
           ]),
         );
       return computed;
     });
   } catch (err) {
     if (cache && key && isStoreUnavailable(err)) {
-      const stale = await timebox(cache.get<Entry>(staleKey(o.namespace, o.key)), timeoutMs).catch(
-        () => null,
+      const stale = unpack(
+        await timebox(cache.get<string>(staleKey(o.namespace, o.key)), timeoutMs).catch(() => null),
       );
-      if (isEntry(stale)) {
+      if (stale) {
         log.warn('the database is unreachable; serving the last good answer', {
           namespace: o.namespace,
           key: o.key,
@@ -105,27 +130,6 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
     throw err;
   }
   return respond(o.request, entry, policy, key ? 'MISS' : 'BYPASS');
-}
-
-function isEntry(v: unknown): v is Entry {
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    typeof (v as Entry).body === 'string' &&
-    typeof (v as Entry).etag === 'string'
-  );
-}
-
-/**
- * The namespace's version token; a missing one (first use, eviction, flush) is created once per
- * instance, concurrent readers sharing it so their misses share one key.
- */
-async function readVersion(cache: Cache, namespace: string, timeoutMs: number): Promise<string> {
-  const current = await timebox(cache.get<string>(versionKey(namespace)), timeoutMs);
-  if (typeof current === 'string') return current;
-  const token = newVersionToken();
-  await timebox(cache.set(versionKey(namespace), token, { ttlSeconds: VERSION_TTL_SECONDS }), timeoutMs);
-  return token;
 }
 
 function respond(request: Request, entry: Entry, policy: CachePolicy, status: string): Response {

@@ -13,14 +13,31 @@ export class CacheTimeoutError extends Error {
  * (a long synchronous task), the answer that arrived meanwhile wins instead of a false timeout.
  */
 export function timebox<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timer = setTimeout(() => reject(new CacheTimeoutError(ms)), 0);
+  // One promise and one timer per call (this is on every cache read's path).
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        reject(new CacheTimeoutError(ms));
+      }, 0);
     }, ms);
+    promise.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        if (settled) return; // a late rejection after the timeout is dropped, never unhandled
+        settled = true;
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  promise.catch(() => {}); // a late rejection after the timeout must not go unhandled
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves to `fallback` if `work` fails or outlasts `ms`: for optional dependencies (cache, vectors). */

@@ -31,7 +31,9 @@ async function handle(
     if (!res.writableFinished) controller.abort();
   });
   const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.url ?? '/', `http://${host}`);
+  // Built once with the URL the handler sees (route parameters in the query), as Vercel passes it.
+  const requested = new URL(req.url ?? '/', `http://${host}`);
+  const url = app.resolve?.(requested) ?? requested;
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (Array.isArray(v)) for (const item of v) headers.append(k, item);

@@ -37,6 +37,11 @@ export interface App {
   routes: ApiRoute[];
   crons: { path: string; schedule: string }[];
   fetch(request: Request): Promise<Response>;
+  /**
+   * The URL a handler will see for `url` (rewrites applied, route parameters in the query), so a
+   * server can build its Request with it once instead of the router copying the Request per call.
+   */
+  resolve?(url: URL): URL;
   /** Waits until all `waitUntil` work so far has settled (tests). */
   settle(): Promise<void>;
 }
@@ -143,6 +148,8 @@ export function createApp(options: AppOptions = {}): App {
   const rewrites = (vercel.rewrites ?? []).map((r) => ({ ...r, ...sourceToRegex(r.source) }));
   const headerRules = (vercel.headers ?? []).map((h) => ({ ...h, ...sourceToRegex(h.source) }));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
+  /** Modules once imported: the hot path reads them without awaiting. */
+  const loaded = new Map<string, Record<string, unknown>>();
   const pending = new Set<Promise<unknown>>();
 
   const load = (file: string) => {
@@ -150,6 +157,10 @@ export function createApp(options: AppOptions = {}): App {
     if (!mod) {
       mod = import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
       modules.set(file, mod);
+      void mod.then(
+        (m) => loaded.set(file, m),
+        () => {},
+      );
     }
     return mod;
   };
@@ -169,15 +180,9 @@ export function createApp(options: AppOptions = {}): App {
     options.onBackground?.(p);
   };
 
-  async function dispatch(request: Request): Promise<Response> {
-    let url = new URL(request.url);
-    // A malformed percent-encoding (`/api/content/%ff`) is the client's mistake: 400, as on Vercel.
-    // A path that decodes whole decodes segment by segment too, so the matching below cannot throw.
-    try {
-      decodeURIComponent(url.pathname);
-    } catch {
-      return jsonError(400, 'bad_request', 'The URL path is not valid percent-encoding.');
-    }
+  /** Applies the first matching rewrite when no route matches; then the route's parameters. */
+  const route = (original: URL) => {
+    let url = original;
     let match = matchRoute(url.pathname);
     if (!match) {
       for (const r of rewrites) {
@@ -195,11 +200,34 @@ export function createApp(options: AppOptions = {}): App {
       }
     }
     if (match) {
+      if (url === original && match.route.params.length > 0) url = new URL(url);
       for (const [i, name] of match.route.params.entries()) url.searchParams.set(name, match.values[i] ?? '');
-      const mod = await load(match.route.file);
+    }
+    return { url, match };
+  };
+
+  const validPath = (url: URL) => {
+    try {
+      decodeURIComponent(url.pathname);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  async function dispatch(request: Request, requestUrl: URL): Promise<Response> {
+    // A malformed percent-encoding (`/api/content/%ff`) is the client's mistake: 400, as on Vercel.
+    // A path that decodes whole decodes segment by segment too, so the matching below cannot throw.
+    if (!validPath(requestUrl)) {
+      return jsonError(400, 'bad_request', 'The URL path is not valid percent-encoding.');
+    }
+    const { url, match } = route(requestUrl);
+    if (match) {
+      const mod = loaded.get(match.route.file) ?? (await load(match.route.file));
       const method = request.method.toUpperCase();
       const fn = (mod[method] ?? mod.default) as ((req: Request) => Promise<Response>) | undefined;
-      const routed = new Request(url, request);
+      // A server that built its Request from `resolve` hands over the URL the handler needs already.
+      const routed = url.href === request.url ? request : new Request(url, request);
       if (typeof fn !== 'function') {
         return jsonError(405, 'method_not_allowed', `${method} is not allowed here.`);
       }
@@ -215,19 +243,28 @@ export function createApp(options: AppOptions = {}): App {
     routes,
     crons: vercel.crons ?? [],
     async fetch(request) {
+      const url = new URL(request.url);
       let response: Response;
       try {
-        response = await dispatch(request);
+        response = await dispatch(request, url);
       } catch (err) {
         log.error('router error', { err });
         response = jsonError(500, 'internal_error', 'Something went wrong on our side.');
       }
-      const pathname = new URL(request.url).pathname;
-      const extra = headerRules.filter((h) => h.regex.test(pathname)).flatMap((h) => h.headers);
+      const extra = headerRules.filter((h) => h.regex.test(url.pathname)).flatMap((h) => h.headers);
       if (extra.length === 0) return response;
-      const copy = new Response(response.body, response);
-      for (const { key, value } of extra) copy.headers.set(key, value);
-      return copy;
+      try {
+        for (const { key, value } of extra) response.headers.set(key, value);
+        return response;
+      } catch {
+        // A Response with immutable headers (one from fetch): copy it.
+        const copy = new Response(response.body, response);
+        for (const { key, value } of extra) copy.headers.set(key, value);
+        return copy;
+      }
+    },
+    resolve(url) {
+      return validPath(url) ? route(url).url : url;
     },
     async settle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

@@ -2,15 +2,21 @@ import { env } from '../env.js';
 
 const ALLOWED_HEADERS = ['content-type', 'authorization', 'if-match', 'if-none-match'];
 
-/** Origins allowed to call the API from a browser (`CORS_ORIGINS`, comma-separated). */
+let parsedOrigins: { raw: string; set: Set<string> } | undefined;
+
+/** Origins allowed to call the API from a browser (`CORS_ORIGINS`, comma-separated); parsed once per value. */
 export function allowedOrigins(): Set<string> {
   const raw = env().CORS_ORIGINS ?? '';
-  return new Set(
-    raw
-      .split(',')
-      .map((o) => o.trim().replace(/\/+$/, ''))
-      .filter(Boolean),
-  );
+  if (parsedOrigins?.raw !== raw) {
+    const set = new Set(
+      raw
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    );
+    parsedOrigins = { raw, set };
+  }
+  return parsedOrigins.set;
 }
 
 /**

@@ -61,20 +61,22 @@ export function withErrors(handler: Handler): Handler {
       // A deadline for producing the response (a stream may go on after it): a hung store becomes a
       // 503 the client can retry, never a request that hangs until the platform kills it.
       const deadlineMs = env().REQUEST_TIMEOUT_MS;
-      response = await Promise.race([
-        handler(request),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new ApiError('timeout', 'The service took too long to answer. Please retry.', {
-                  headers: { 'retry-after': '5' },
-                }),
-              ),
-            deadlineMs,
-          );
-        }),
-      ]);
+      response = await new Promise<Response>((resolve, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ApiError('timeout', 'The service took too long to answer. Please retry.', {
+                headers: { 'retry-after': '5' },
+              }),
+            ),
+          deadlineMs,
+        );
+        try {
+          Promise.resolve(handler(request)).then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
     } catch (err) {
       response = toErrorResponse(err, requestId);
     } finally {
@@ -93,6 +95,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
   'cross-origin-opener-policy': 'same-origin',
 };
+const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
 
 /** Headers every API response carries: request id, security headers, CORS for allowed origins. */
 export function finalize(
@@ -102,7 +105,7 @@ export function finalize(
 ): Response {
   const apply = (h: Headers) => {
     if (!h.has('x-request-id')) h.set('x-request-id', requestId);
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!h.has(k)) h.set(k, v);
+    for (const [k, v] of SECURITY_ENTRIES) if (!h.has(k)) h.set(k, v);
     for (const [k, v] of Object.entries(extra)) {
       if (k === 'vary' && h.has('vary')) {
         const current = h.get('vary') ?? '';

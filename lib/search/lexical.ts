@@ -96,19 +96,26 @@ export async function searchLexical({
   topK: number;
   params?: LexicalParams;
 }): Promise<LexicalHit[]> {
-  const rows = await queryRows<{
-    chunk_id: string;
-    content_id: string;
-    kind: DocumentKind;
-    slug: string;
-    title: string;
-    heading: string;
-    summary: string;
-    text: string;
-    url: string | null;
-    concepts: string[] | string | null;
-    score: number | string;
-  }>(db, lexicalQuery({ q, kinds, concept, topK, params }));
+  return lexicalHits(await queryRows<LexicalRow>(db, lexicalQuery({ q, kinds, concept, topK, params })));
+}
+
+/** A row of `lexicalQuery`. */
+export type LexicalRow = {
+  chunk_id: string;
+  content_id: string;
+  kind: DocumentKind;
+  slug: string;
+  title: string;
+  heading: string;
+  summary: string;
+  text: string;
+  url: string | null;
+  concepts: string[] | string | null;
+  score: number | string;
+};
+
+/** `lexicalQuery`'s rows as hits. */
+export function lexicalHits(rows: LexicalRow[]): LexicalHit[] {
   return rows.map((r) => ({
     chunkId: r.chunk_id,
     contentId: r.content_id,

@@ -1,3 +1,4 @@
+import { waitUntil } from '@vercel/functions';
 import type { DocumentKind } from '../../db/schema.js';
 import { type Embedder, getEmbedder } from '../ai/embedder.js';
 import { timebox, timeboxed } from '../cache/timebox.js';
@@ -9,9 +10,9 @@ import { getVectorStore } from '../stores/vector/index.js';
 import type { VectorMatch, VectorStore } from '../stores/vector/types.js';
 import { ProjectionUnavailableError } from '../sync/types.js';
 import { fuse, type RankedList } from './fuse.js';
-import { type LexicalHit, type LexicalParams, searchLexical } from './lexical.js';
+import { DEFAULT_LEXICAL, type LexicalHit, type LexicalParams } from './lexical.js';
 import { makeSnippet, queryStems } from './snippet.js';
-import { currentIndexVersion } from './version.js';
+import { rememberIndexVersion, searchLexicalWithVersion, VERSION_CACHE_KEY } from './version.js';
 
 export interface SearchInput {
   q: string;
@@ -122,15 +123,22 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
   const q = input.q.trim();
   const offset = input.offset ?? 0;
   const limit = Math.max(1, Math.min(100, input.limit));
-  const indexVersion = await currentIndexVersion(sqlOf);
-  const key = cacheKey(indexVersion, { ...input, q, limit, offset });
+  const suffix = cacheSuffix({ ...input, q, limit, offset });
+  // One cache round trip: the index version the cache knows and the answer cached under it.
+  let cachedVersion: number | null = null;
   if (!deps.noCache) {
-    const hit = await timeboxed(
-      async () => (await getCache()).get<SearchResponse>(key),
+    const read = await timeboxed(
+      async () =>
+        (await getCache()).getVersioned<SearchResponse>({
+          versionKey: VERSION_CACHE_KEY,
+          entryPrefix: 'search:v',
+          entrySuffix: suffix,
+        }),
       CACHE_TIMEOUT_MS,
       null,
     );
-    if (hit) return hit;
+    if (read?.value) return read.value;
+    cachedVersion = read?.version ? Number(read.version) : null;
   }
 
   const depth = Math.min(300, Math.max(50, (offset + limit) * 2));
@@ -140,14 +148,15 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
   };
   let fusion = deps.fusion ?? LOCAL_FUSION;
   const [lexical, vector] = await Promise.allSettled([
+    // The index version rides in the full-text statement: a miss is one SQL round trip.
     sqlOf().then((db) =>
-      searchLexical({
+      searchLexicalWithVersion({
         db,
         q,
         kinds: input.kinds,
         concept: input.concept,
         topK: depth,
-        ...(deps.lexical ? { params: deps.lexical } : {}),
+        params: deps.lexical ?? DEFAULT_LEXICAL,
       }),
     ),
     deps.lexicalOnly
@@ -183,7 +192,9 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
     log.warn('full-text search unavailable; answering from vectors', { err: lexical.reason });
     degradedReason = 'Full-text search is unavailable: results come from vector search alone.';
   }
-  const lexHits = lexical.status === 'fulfilled' ? lexical.value : [];
+  const lexHits = lexical.status === 'fulfilled' ? lexical.value.hits : [];
+  // Without SQL, the version the cache knows (a degraded answer is never cached under it).
+  const indexVersion = lexical.status === 'fulfilled' ? lexical.value.indexVersion : (cachedVersion ?? 0);
   const vecHits =
     vector.status === 'fulfilled' ? vector.value.filter((m) => m.score >= fusion.minSimilarity) : [];
   const results = rankResults(q, lexHits, vecHits, fusion).slice(offset, offset + limit);
@@ -194,13 +205,20 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
     ...(degradedReason ? { degradedReason } : {}),
     indexVersion,
   };
-  // A degraded answer is not cached: the next request should try the vector store again.
+  // Filled after the response (waitUntil). A degraded answer is not cached: the next request should
+  // try the vector store again. A cache that lacks the version, or knows an older one (a memory cache
+  // in another instance than the sync), learns it from SQL here.
   if (!deps.noCache && !response.degraded) {
-    await timeboxed(
-      async () => (await getCache()).set(key, response, { ttlSeconds: RESULT_TTL_SECONDS }),
-      CACHE_TIMEOUT_MS,
+    const fill = timeboxed(
+      async () => {
+        const cache = await getCache();
+        await cache.set(`search:v${indexVersion}${suffix}`, response, { ttlSeconds: RESULT_TTL_SECONDS });
+        if (cachedVersion === null || cachedVersion < indexVersion) await rememberIndexVersion(indexVersion);
+      },
+      CACHE_TIMEOUT_MS * 2,
       undefined,
     );
+    waitUntil(fill);
   }
   return response;
 }
@@ -217,10 +235,11 @@ export class SearchUnavailableError extends Error {
   }
 }
 
-function cacheKey(version: number, input: SearchInput): string {
+/** The cache key after `search:v<index version>`: the normalised query and its filters. */
+function cacheSuffix(input: SearchInput): string {
   const kinds = [...(input.kinds ?? [])].sort().join(',');
   const q = input.q.toLowerCase().replace(/\s+/g, ' ');
-  return `search:v${version}:${JSON.stringify([q, kinds, input.concept ?? '', input.limit, input.offset ?? 0])}`;
+  return `:${JSON.stringify([q, kinds, input.concept ?? '', input.limit, input.offset ?? 0])}`;
 }
 
 /** A hit from either side, before fusion: what a result needs. */

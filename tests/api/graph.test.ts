@@ -6,6 +6,7 @@ import { importBundle } from '../../lib/content/import/run.js';
 import { removeRelation } from '../../lib/content/relation-writes.js';
 import { expandConcepts, GraphUnavailableError } from '../../lib/graph/expand.js';
 import { createGraphProjector } from '../../lib/graph/projector.js';
+import { publishIndexVersion } from '../../lib/search/version.js';
 import { type GraphStore, getGraphStore, setGraphStore } from '../../lib/stores/graph/index.js';
 import type { Neo4jGraphStore } from '../../lib/stores/graph/neo4j.js';
 import { queryRows } from '../../lib/stores/sql/index.js';
@@ -60,7 +61,9 @@ for (const target of graphTargets())
     () => {
       let t: TestApp;
       let store: Neo4jGraphStore | undefined;
-      const sync = () => runSync({ sql: t.sql, projectors: [createGraphProjector()] });
+      // As syncNow does: a sync that changed the graph publishes the index version (graph cache moves).
+      const sync = () =>
+        runSync({ sql: t.sql, projectors: [createGraphProjector()], onIndexChanged: publishIndexVersion });
       const get = async <T>(path: string) => {
         const res = await t.request('GET', path);
         return { status: res.status, body: (await res.json()) as T, headers: res.headers };
@@ -234,10 +237,16 @@ for (const target of graphTargets())
         });
         afterAll(() => setGraphStore(real));
 
+        it('happy: a learning path read before the outage is still answered, from the cache', async () => {
+          const res = await t.request('GET', '/api/graph/path?to=ranking');
+          expect(res.status).toBe(200);
+          expect(res.headers.get('x-cache')).toBe('HIT');
+        });
+
         it('error: every graph endpoint answers 503 with the error shape, no internals', async () => {
           for (const path of [
             '/api/graph/concepts/index',
-            '/api/graph/path?to=ranking',
+            '/api/graph/path?to=ranking&known=hashing', // a path not read (so not cached) before
             '/api/graph/related/lesson-1',
             '/api/graph/shortest?from=index&to=tokens',
           ]) {
@@ -273,6 +282,9 @@ for (const target of graphTargets())
         };
 
         it('happy: a removed relation disappears from the graph after a sync', async () => {
+          const before = await get<{ steps: { slug: string }[] }>('/api/graph/path?to=index');
+          expect(before.body.steps.map((s) => s.slug)).toContain('hashing');
+          await t.settle(); // the cache fill
           await removeRelation({
             sql: t.sql,
             actor: 'test',
@@ -281,6 +293,9 @@ for (const target of graphTargets())
           await sync();
           const { body } = await get<View>('/api/graph/concepts/index');
           expect(body.edges.some((e) => e.target === 'Concept:hashing')).toBe(false);
+          const after = await get<{ steps: { slug: string }[] }>('/api/graph/path?to=index');
+          expect(after.headers.get('x-cache'), 'the cached path died with the sync').toBe('MISS');
+          expect(after.body.steps.map((s) => s.slug)).not.toContain('hashing');
           expect(body.edges.some((e) => e.target === 'Concept:tokens')).toBe(true);
         });
 

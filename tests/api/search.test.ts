@@ -7,6 +7,7 @@ import { createConcept } from '../../lib/content/concept-writes.js';
 import { createContent, updateContent } from '../../lib/content/content-writes.js';
 import { toConceptDoc, toContentDoc } from '../../lib/content/schemas.js';
 import type { SearchResponse } from '../../lib/search/search.js';
+import { VERSION_CACHE_KEY } from '../../lib/search/version.js';
 import { getVectorStore, setVectorStore } from '../../lib/stores/vector/index.js';
 import { syncNow } from '../../lib/sync/run.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -123,6 +124,34 @@ describe('GET /api/search', () => {
     const after = await search('q=compaction');
     expect(after.body.indexVersion).toBeGreaterThan(before.body.indexVersion);
     expect(after.body.results[0]?.slug).toBe('outbox-post');
+  });
+
+  it("happy: a cache that missed a sync's version publish serves the old answer only until its version key expires", async () => {
+    const before = await search('q=nightly+purge');
+    await t.settle(); // the fill, after the response
+    expect(before.body.results.map((r) => r.slug)).not.toContain('tinyindex-purge');
+    await createContent({
+      sql: t.sql,
+      actor: 'test',
+      doc: toContentDoc({
+        slug: 'tinyindex-purge',
+        kind: 'post',
+        title: 'Nightly purge',
+        body: 'A nightly purge.',
+      }),
+    });
+    await syncNow({ sql: t.sql, onIndexChanged: () => {} }); // the publish never reaches this cache
+    const within = await search('q=nightly+purge');
+    expect(within.body.indexVersion, 'within the bound: the cached answer').toBe(before.body.indexVersion);
+    // The version key lives VERSION_TTL_SECONDS (30 s); its expiry is what bounds the staleness.
+    await t.cache.del(VERSION_CACHE_KEY);
+    const after = await search('q=nightly+purge');
+    expect(after.body.indexVersion).toBeGreaterThan(before.body.indexVersion);
+    expect(after.body.results.map((r) => r.slug)).toContain('tinyindex-purge');
+    await t.settle();
+    expect(await t.cache.get(VERSION_CACHE_KEY), 'the cache learns the version from the search').toBe(
+      after.body.indexVersion,
+    );
   });
 
   it('happy: an admin write kicks a sync after the response, so search reflects it without the cron', async () => {

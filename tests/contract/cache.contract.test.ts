@@ -23,6 +23,19 @@ interface Target {
   create(): Promise<{ cache: Cache; dispose(): Promise<void> }>;
   /** Lets `seconds` of cache time pass: moves the clock in memory, waits for real on Redis. */
   elapse(seconds: number): Promise<void>;
+  /** Makes the server forget its cached scripts (SCRIPT FLUSH), for the NOSCRIPT fallback; Redis only. */
+  flushScripts?(): Promise<void>;
+}
+
+/** SCRIPT FLUSH on the test Redis: as after a restart or failover, EVALSHA now answers NOSCRIPT. */
+async function flushRedisScripts(): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl ?? '');
+  try {
+    await redis.script('FLUSH');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const withClose = (cache: Cache) => ({ cache, dispose: () => cache.close() });
@@ -42,6 +55,7 @@ const targets: Target[] = [
     ...(redisUrl ? {} : { skip: noRedis }),
     create: async () => withClose(new RedisCache(redisUrl ?? '', { keyPrefix: prefix })),
     elapse: realTime,
+    flushScripts: flushRedisScripts,
   },
   {
     name: 'upstash (REST stand-in over the real Redis)',
@@ -52,6 +66,7 @@ const targets: Target[] = [
       return { cache, dispose: () => standin.close() };
     },
     elapse: realTime,
+    flushScripts: flushRedisScripts,
   },
 ];
 
@@ -146,6 +161,80 @@ for (const target of targets) {
       expect(await cache.ttl(k)).toBe(60);
     });
 
+    it('reads a version token and the entry keyed by it in one call', async () => {
+      const vk = key('ver');
+      const ns = key('ns');
+      await cache.set(vk, 'tok1');
+      await cache.set(`${ns}:tok1:item`, { body: 'hello', etag: '"e"' });
+      expect(
+        await cache.getVersioned({ versionKey: vk, entryPrefix: `${ns}:`, entrySuffix: ':item' }),
+      ).toEqual({ version: 'tok1', value: { body: 'hello', etag: '"e"' } });
+      expect(
+        await cache.getVersioned({ versionKey: vk, entryPrefix: `${ns}:`, entrySuffix: ':other' }),
+        'an entry not filled yet',
+      ).toEqual({ version: 'tok1', value: null });
+    });
+
+    it('reads a numeric version as its digits, the way it is embedded in keys', async () => {
+      const vk = key('ver-n');
+      await cache.set(vk, 12);
+      await cache.set(`${vk}:v12:q`, ['r']);
+      expect(await cache.getVersioned({ versionKey: vk, entryPrefix: `${vk}:v`, entrySuffix: ':q' })).toEqual(
+        { version: '12', value: ['r'] },
+      );
+    });
+
+    it('without init, a missing version reads nothing and creates nothing', async () => {
+      const vk = key('ver-missing');
+      expect(await cache.getVersioned({ versionKey: vk, entryPrefix: 'x:', entrySuffix: '' })).toEqual({
+        version: null,
+        value: null,
+      });
+      expect(await cache.get(vk)).toBeNull();
+    });
+
+    it('creates a missing version once with its TTL: later and concurrent readers share it', async () => {
+      const vk = key('ver-init');
+      const read = (token: string) =>
+        cache.getVersioned({
+          versionKey: vk,
+          entryPrefix: 'c:',
+          entrySuffix: ':k',
+          init: { version: token, ttlSeconds: 60 },
+        });
+      const first = await read('aaa1');
+      expect(first).toEqual({ version: 'aaa1', value: null });
+      expect(await cache.get(vk)).toBe('aaa1');
+      expect(await cache.ttl(vk)).toBe(60);
+      expect((await read('bbb2')).version, 'an existing token is kept').toBe('aaa1');
+      const vk2 = key('ver-race');
+      const racers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          cache.getVersioned({
+            versionKey: vk2,
+            entryPrefix: 'c:',
+            entrySuffix: ':k',
+            init: { version: `t${i}`, ttlSeconds: 60 },
+          }),
+        ),
+      );
+      expect(new Set(racers.map((r) => r.version)).size, 'one token wins').toBe(1);
+    });
+
+    it.skipIf(!target.flushScripts)(
+      'still answers after the server forgot the script (NOSCRIPT)',
+      async () => {
+        const vk = key('ver-noscript');
+        await cache.set(vk, 'tok');
+        await cache.set(`n:tok:k`, 1);
+        const read = () => cache.getVersioned({ versionKey: vk, entryPrefix: 'n:', entrySuffix: ':k' });
+        expect(await read()).toEqual({ version: 'tok', value: 1 });
+        await target.flushScripts?.();
+        expect(await read()).toEqual({ version: 'tok', value: 1 });
+        expect(await read()).toEqual({ version: 'tok', value: 1 });
+      },
+    );
+
     it('gives a lock to one holder at a time and frees it on release', async () => {
       const k = key('lock');
       const first = await cache.acquireLock(k, 10_000);
@@ -198,6 +287,19 @@ describe.skipIf(!redisUrl)(
       await expect(cache.get('anything')).rejects.toThrow(/Unauthorized/);
       await expect(cache.ping()).rejects.toThrow();
       expect(standin.requests.at(-1)?.headers.authorization).toBe('Bearer not-the-token');
+    });
+
+    it('answers a versioned read in one REST request (EVALSHA once the script is known)', async () => {
+      const cache = new UpstashCache({ url: standin.url, token: standin.token, keyPrefix: prefix });
+      const vk = key('ver-rt');
+      await cache.set(vk, 'tok');
+      await cache.set('r:tok:k', { n: 1 });
+      const read = () => cache.getVersioned({ versionKey: vk, entryPrefix: 'r:', entrySuffix: ':k' });
+      await read(); // may load the script (NOSCRIPT, then EVAL)
+      const before = standin.requests.length;
+      expect(await read()).toEqual({ version: 'tok', value: { n: 1 } });
+      expect(standin.requests.length - before).toBe(1);
+      expect(JSON.stringify(standin.requests.at(-1)?.body)).toMatch(/^\[?\["evalsha"/i);
     });
 
     it('sends the base64 encoding header and decodes base64 results, bytes intact', async () => {

@@ -1,7 +1,9 @@
-import type { Cache, Lock } from './types.js';
+import type { Cache, Lock, VersionedRead, VersionedValue } from './types.js';
 
 interface Entry {
   value: string;
+  /** The value itself when it is a string: immutable, so handed out as is, never parsed again. */
+  text?: string;
   expiresAt: number | null;
 }
 
@@ -19,19 +21,31 @@ export class MemoryCache implements Cache {
   ) {}
 
   async get<T = unknown>(key: string): Promise<T | null> {
-    const raw = this.read(key);
-    return raw === null ? null : (JSON.parse(raw) as T);
+    return this.value<T>(key);
   }
 
   async mget<T = unknown>(keys: readonly string[]): Promise<(T | null)[]> {
-    return keys.map((k) => {
-      const raw = this.read(k);
-      return raw === null ? null : (JSON.parse(raw) as T);
-    });
+    return keys.map((k) => this.value<T>(k));
+  }
+
+  /** One synchronous step, so concurrent readers see one created token, as the Redis script is atomic. */
+  async getVersioned<T = unknown>(read: VersionedRead): Promise<VersionedValue<T>> {
+    const raw = this.read(read.versionKey);
+    if (raw === null) {
+      if (!read.init) return { version: null, value: null };
+      this.write(read.versionKey, JSON.stringify(read.init.version), read.init.ttlSeconds);
+      return { version: read.init.version, value: null };
+    }
+    const version = String(this.value(read.versionKey));
+    return { version, value: this.value<T>(read.entryPrefix + version + read.entrySuffix) };
   }
 
   async set(key: string, value: unknown, options: { ttlSeconds?: number } = {}): Promise<void> {
     this.write(key, JSON.stringify(value), options.ttlSeconds);
+    if (typeof value === 'string') {
+      const entry = this.entries.get(key);
+      if (entry) entry.text = value;
+    }
   }
 
   async del(...keys: string[]): Promise<number> {
@@ -44,7 +58,8 @@ export class MemoryCache implements Cache {
     const current = this.read(key);
     const next = (current === null ? 0 : Number(JSON.parse(current))) + (options.by ?? 1);
     const entry = this.entries.get(key);
-    if (current !== null && entry) entry.value = JSON.stringify(next);
+    if (current !== null && entry)
+      this.entries.set(key, { value: JSON.stringify(next), expiresAt: entry.expiresAt });
     else this.write(key, JSON.stringify(next), options.ttlSeconds);
     return next;
   }
@@ -75,14 +90,24 @@ export class MemoryCache implements Cache {
     this.entries.clear();
   }
 
+  /** The stored value, a fresh copy (strings need none). */
+  private value<T>(key: string): T | null {
+    const entry = this.live(key);
+    return entry === null ? null : ((entry.text ?? JSON.parse(entry.value)) as T);
+  }
+
   private read(key: string): string | null {
+    return this.live(key)?.value ?? null;
+  }
+
+  private live(key: string): Entry | null {
     const entry = this.entries.get(key);
     if (!entry) return null;
     if (entry.expiresAt !== null && entry.expiresAt <= this.now()) {
       this.entries.delete(key);
       return null;
     }
-    return entry.value;
+    return entry;
   }
 
   private write(key: string, value: string, ttlSeconds?: number): void {

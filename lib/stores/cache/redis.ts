@@ -1,6 +1,19 @@
 import { Redis } from 'ioredis';
-import { INCR_WITH_EXPIRY, parseStored, RELEASE_LOCK, ttlSeconds } from './scripts.js';
-import type { Cache, Lock } from './types.js';
+import {
+  GET_VERSIONED,
+  INCR_WITH_EXPIRY,
+  parseStored,
+  RELEASE_LOCK,
+  ttlSeconds,
+  versionedArgs,
+  versionedReply,
+} from './scripts.js';
+import type { Cache, Lock, VersionedRead, VersionedValue } from './types.js';
+
+/** The client with our script commands (`defineCommand`: EVALSHA, EVAL again on NOSCRIPT). */
+type ScriptedRedis = Redis & {
+  getVersioned(versionKey: string, ...args: (string | number)[]): Promise<unknown>;
+};
 
 export interface RedisCacheOptions {
   /** Prepended to every key, so several apps or test runs can share one database. */
@@ -18,7 +31,7 @@ export interface RedisCacheOptions {
  */
 export class RedisCache implements Cache {
   readonly name = 'redis' as const;
-  private readonly client: Redis;
+  private readonly client: ScriptedRedis;
   private readonly prefix: string;
   private readonly connectTimeoutMs: number;
   private connecting: Promise<void> | undefined;
@@ -26,7 +39,7 @@ export class RedisCache implements Cache {
   constructor(url: string, options: RedisCacheOptions = {}) {
     this.prefix = options.keyPrefix ?? '';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
-    this.client = new Redis(url, {
+    const client = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -34,6 +47,10 @@ export class RedisCache implements Cache {
       commandTimeout: options.commandTimeoutMs ?? 2_000,
       retryStrategy: (times) => Math.min(times * 200, 2_000),
     });
+    // ioredis sends EVALSHA and, when the server answers NOSCRIPT (restart, SCRIPT FLUSH, failover),
+    // the script itself with EVAL, then EVALSHA again.
+    client.defineCommand('getVersioned', { numberOfKeys: 1, lua: GET_VERSIONED });
+    this.client = client as ScriptedRedis;
     // Connection errors surface as rejected commands; without a listener ioredis logs each one.
     this.client.on('error', () => {});
   }
@@ -48,6 +65,13 @@ export class RedisCache implements Cache {
     const c = await this.ready();
     const raw = await c.mget(keys.map((k) => this.k(k)));
     return raw.map((v) => parseStored<T>(v));
+  }
+
+  async getVersioned<T = unknown>(read: VersionedRead): Promise<VersionedValue<T>> {
+    const c = await this.ready();
+    return versionedReply<T>(
+      await c.getVersioned(this.k(read.versionKey), ...versionedArgs(read, this.prefix)),
+    );
   }
 
   async set(key: string, value: unknown, options: { ttlSeconds?: number } = {}): Promise<void> {
@@ -112,7 +136,7 @@ export class RedisCache implements Cache {
   }
 
   /** Connects on first use; while reconnecting, waits up to the connect timeout instead of queueing. */
-  private async ready(): Promise<Redis> {
+  private async ready(): Promise<ScriptedRedis> {
     const c = this.client;
     if (c.status === 'ready') return c;
     if (c.status === 'wait') {

@@ -1,6 +1,14 @@
 import { Redis } from '@upstash/redis';
-import { INCR_WITH_EXPIRY, parseStored, RELEASE_LOCK, ttlSeconds } from './scripts.js';
-import type { Cache, Lock } from './types.js';
+import {
+  GET_VERSIONED,
+  INCR_WITH_EXPIRY,
+  parseStored,
+  RELEASE_LOCK,
+  ttlSeconds,
+  versionedArgs,
+  versionedReply,
+} from './scripts.js';
+import type { Cache, Lock, VersionedRead, VersionedValue } from './types.js';
 
 export interface UpstashCacheOptions {
   /** `UPSTASH_REDIS_REST_URL`. */
@@ -23,10 +31,13 @@ export class UpstashCache implements Cache {
   readonly name = 'upstash' as const;
   private readonly redis: Redis;
   private readonly prefix: string;
+  /** EVALSHA first; on NOSCRIPT the client sends the script with EVAL (`Script.exec`). */
+  private readonly versioned: ReturnType<Redis['createScript']>;
 
   constructor(options: UpstashCacheOptions) {
     this.prefix = options.keyPrefix ?? '';
     this.redis = createUpstashClient(options);
+    this.versioned = this.redis.createScript<unknown>(GET_VERSIONED);
   }
 
   async get<T = unknown>(key: string): Promise<T | null> {
@@ -37,6 +48,11 @@ export class UpstashCache implements Cache {
     if (keys.length === 0) return [];
     const raw = await this.redis.mget<(string | null)[]>(...keys.map((k) => this.k(k)));
     return raw.map((v) => parseStored<T>(v));
+  }
+
+  async getVersioned<T = unknown>(read: VersionedRead): Promise<VersionedValue<T>> {
+    const args = versionedArgs(read, this.prefix).map(String);
+    return versionedReply<T>(await this.versioned.exec([this.k(read.versionKey)], args));
   }
 
   async set(key: string, value: unknown, options: { ttlSeconds?: number } = {}): Promise<void> {
