@@ -189,7 +189,7 @@ try {
     if (values.run)
       writeFileSync(names.length > 1 ? `${values.run}.${name}` : values.run, `${lines.join('\n')}\n`);
     const rounded = (m: ReturnType<typeof evaluate>) =>
-      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 10000) / 10000]));
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
     results.push({
       config: name,
       ...rounded(evaluate(runs)),
