@@ -27,7 +27,7 @@ const EXCERPT_CHARS = 600;
  * already, is embedded in one bulk load (pgvector builds its HNSW index once at the end instead of
  * row by row): a first sync, an import, a model change.
  */
-const BULK_BACKLOG = 1000;
+const BULK_BACKLOG = 200;
 
 export interface VectorProjectorDeps {
   vectors?: () => Promise<VectorStore>;
