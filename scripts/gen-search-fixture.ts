@@ -14,7 +14,7 @@ const store = await openPglite();
 try {
   await migrate(store);
   const snapshot = await rankingSnapshot(store);
-  writeFileSync('tests/fixtures/search-rankings.json', `${JSON.stringify(snapshot, null, 1)}\n`);
+  writeFileSync('tests/fixtures/search-rankings.json', `${JSON.stringify(snapshot, null, 2)}\n`);
   process.stdout.write(`${Object.keys(snapshot).length} rankings written\n`);
 } finally {
   await store.close();
