@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
+  boolean,
   check,
   customType,
   index,
@@ -221,6 +223,44 @@ export const chunks = pgTable(
     index('chunks_tsv_idx').using('gin', t.tsv),
     index('chunks_unembedded_idx').on(t.id).where(sql`embedded_hash IS DISTINCT FROM hash`),
     check('chunks_one_owner', sql`(${t.contentId} IS NULL) <> (${t.conceptId} IS NULL)`),
+  ],
+);
+
+/**
+ * Corpus statistics of `chunks` for BM25, kept by statement-level triggers (migration 0003) so a query
+ * reads them instead of scanning: one row with the chunk count and the sum of `dl`.
+ */
+export const chunkStats = pgTable(
+  'chunk_stats',
+  {
+    id: boolean('id').primaryKey().default(true),
+    n: bigint('n', { mode: 'number' }).notNull().default(0),
+    totalDl: bigint('total_dl', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('chunk_stats_one_row', sql`${t.id}`)],
+);
+
+/**
+ * The postings of `chunks.tsv` (an inverted index the fielded BM25 reads by lexeme), kept by the same
+ * triggers: per lexeme and chunk, its occurrences under each weight label and the chunk's `dl`, so a
+ * query sums over the postings of its terms instead of testing every candidate's tsvector per term.
+ */
+export const chunkTerms = pgTable(
+  'chunk_terms',
+  {
+    lexeme: text('lexeme').notNull(),
+    chunkId: text('chunk_id').notNull(),
+    /** Occurrences labelled A (title), B (headings), C (summary, tags), D (body). */
+    a: integer('a').notNull(),
+    b: integer('b').notNull(),
+    c: integer('c').notNull(),
+    d: integer('d').notNull(),
+    dl: integer('dl').notNull(),
+  },
+  // Covering: a query reads a term's postings from the index alone (once vacuumed), not from the heap.
+  (t) => [
+    index('chunk_terms_lexeme_idx').on(t.lexeme, t.chunkId, t.a, t.b, t.c, t.d, t.dl),
+    index('chunk_terms_chunk_idx').on(t.chunkId),
   ],
 );
 

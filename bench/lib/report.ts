@@ -209,6 +209,17 @@ export function updateReadme(readme: string, r: BenchResults): string {
     ...roundTripTable(r),
     '',
     ...bundleTable(r, false),
+    ...scaleQuote(r),
   ].join('\n');
   return `${readme.slice(0, start + BENCH_START.length)}\n${quote}\n${readme.slice(end)}`;
+}
+
+/** bench/scale.ts's table (search latency and index rate against corpus size) for the README. */
+export function scaleQuote(r: BenchResults): string[] {
+  const scale = r.others.find((o) => o.script === 'bench/scale.ts' && o.ok)?.result as
+    | { table?: unknown }
+    | undefined;
+  if (!Array.isArray(scale?.table)) return [];
+  const lines = scale.table.map(String).map((l) => l.replace('](scale.svg)', '](bench/scale.svg)'));
+  return ['', 'Search and indexing against corpus size (`bench/scale.ts`):', '', ...lines];
 }

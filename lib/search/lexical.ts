@@ -77,9 +77,12 @@ export const DEFAULT_LEXICAL: LexicalParams = { ...BM25F, rm3: RM3 };
  * per label is exactly that sum), saturated once:
  *   score = sum over query lexemes of idf * tf~ * (k1 + 1) / (tf~ + k1 * (1 - b + b * dl / avgdl))
  * with idf from real document frequencies (Postgres' own `ts_rank` has none). Lexemes are the query's
- * `to_tsvector('english')` output (stemmed, stop words removed), matched with OR semantics through the
- * GIN index; dl is the chunk's length in index terms (`chunks.dl`, stop words out), which measured
- * better than its distinct-lexeme count on the tuning half (README).
+ * `to_tsvector('english')` output (stemmed, stop words removed), matched with OR semantics; dl is the
+ * chunk's length in index terms (`chunks.dl`, stop words out), which measured better than its
+ * distinct-lexeme count on the tuning half (README). The statement reads the postings of its terms
+ * (`chunk_terms`, an inverted index kept by triggers with per-label counts, so `ts_rank_cd`'s weighted
+ * frequency is computed from them exactly) and the corpus counts (`chunk_stats`): its cost follows the
+ * postings of the query's terms, not the number of chunks times the number of terms.
  */
 export async function searchLexical({
   db,
@@ -152,11 +155,13 @@ export function lexicalQuery({
   const w = params.weights;
   const k1 = num(params.k1);
   const b = num(params.b);
-  // ts_rank_cd's weight array is {D, C, B, A}, each in [0, 1]: scaled down by the largest, and the
-  // weighted frequency scaled back up.
+  // The weighted term frequency is what ts_rank_cd of a one-lexeme query with the weights {D, C, B, A}
+  // returns (the sum of the weights of the term's occurrences, as float4), computed from the postings'
+  // per-label counts: the weights scaled down by the largest into [0, 1] as ts_rank_cd takes them,
+  // rounded to float4 like its weight array, and the frequency scaled back up.
   const top = Math.max(w.body, w.meta, w.heading, w.title);
   if (!(top > 0)) throw new Error('at least one field weight must be positive');
-  const weights = sql`ARRAY[${num(w.body / top)}, ${num(w.meta / top)}, ${num(w.heading / top)}, ${num(w.title / top)}]::float4[]`;
+  const label = (x: number) => sql`${num(x / top)}::float4::float8`;
   const filters: SQL[] = [];
   const kindExpr = sql`(CASE WHEN ch.content_id IS NOT NULL THEN c.kind ELSE 'concept' END)`;
   if (kinds?.length)
@@ -172,45 +177,53 @@ export function lexicalQuery({
                    WHERE cc.content_id = ch.content_id AND kk.slug = ${concept})
            OR k.slug = ${concept})`,
     );
-  const where = filters.length ? sql` AND ${sql.join(filters, sql` AND `)}` : sql``;
-  const bm25 = (tf: SQL) =>
-    sql`(${tf} * (${k1} + 1) / (${tf} + ${k1} * (1 - ${b} + ${b} * cand.dl / s.avgdl)))`;
-  const tfOf = (tq: SQL) => sql`(ts_rank_cd(${weights}, cand.tsv, ${tq}, 0) * ${num(top)})`;
+  // Filters keep the postings of the chunks they admit; document frequencies count every chunk.
+  const filtered = filters.length
+    ? sql` WHERE p.id IN (SELECT ch.id FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id
+                          LEFT JOIN concepts k ON k.id = ch.concept_id WHERE ${sql.join(filters, sql` AND `)})`
+    : sql``;
+  const tf = sql`((p.a * ${label(w.title)} + p.b * ${label(w.heading)} + p.c * ${label(w.meta)} + p.d * ${label(w.body)})::float4 * ${num(top)})`;
+  const bm25 = sql`(${tf} * (${k1} + 1) / (${tf} + ${k1} * (1 - ${b} + ${b} * p.dl / s.avgdl)))`;
 
   /**
-   * One scoring pass: the candidates matching any of `terms` (through the GIN index) and their BM25
-   * against the weighted terms in `idfs`; CTEs `tq<n>`, `cand<n>` and `scored<n || 1>`.
+   * One scoring pass over the weighted terms of CTE `terms` (`term`, `qw`): their postings (CTE
+   * `post<n>`, read by lexeme through the primary key), their idf from real document frequencies (the
+   * postings' count, CTE `idf<n || ''>`), and the BM25 of every chunk matching any of them (OR
+   * semantics, CTE `scored<n || 1>`), summed over postings rather than by testing each candidate's
+   * tsvector against each term.
    */
-  const pass = (terms: string, idfs: string, n: string) => sql`tq${sql.raw(n)} AS MATERIALIZED (
-      SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM ${sql.raw(terms)}
+  const pass = (terms: string, n: string) => {
+    const N = sql.raw(n);
+    return sql`post${N} AS MATERIALIZED (
+      SELECT p.lexeme AS term, p.chunk_id AS id, greatest(p.dl, 1)::float8 AS dl, p.a, p.b, p.c, p.d
+      FROM ${sql.raw(terms)} t CROSS JOIN LATERAL (SELECT * FROM chunk_terms p WHERE p.lexeme = t.term OFFSET 0) p
     ),
-    cand${sql.raw(n)} AS MATERIALIZED (
-      SELECT ch.id, coalesce(ch.content_id, ch.concept_id) AS doc, ch.tsv, greatest(ch.dl, 1)::float8 AS dl
-      FROM chunks ch LEFT JOIN content c ON c.id = ch.content_id LEFT JOIN concepts k ON k.id = ch.concept_id,
-           tq${sql.raw(n)} tq
-      WHERE tq.q IS NOT NULL AND ch.tsv @@ tq.q${where}
+    idf${N} AS MATERIALIZED (
+      SELECT t.term, quote_literal(t.term)::tsquery AS tq, t.qw,
+             ln(1 + (s.n - coalesce(df.n, 0) + 0.5) / (coalesce(df.n, 0) + 0.5)) AS idf
+      FROM ${sql.raw(terms)} t CROSS JOIN stats s
+      LEFT JOIN (SELECT term, count(*)::float8 AS n FROM post${N} GROUP BY term) df ON df.term = t.term
     ),
     scored${sql.raw(n || '1')} AS MATERIALIZED (
-      SELECT cand.id, cand.doc, sum(i.qw * i.idf * ${bm25(tfOf(sql`i.tq`))}) AS score
-      FROM cand${sql.raw(n)} cand CROSS JOIN stats s JOIN ${sql.raw(idfs)} i ON cand.tsv @@ i.tq
-      GROUP BY cand.id, cand.doc
+      SELECT p.id, sum(i.qw * i.idf * ${bm25}) AS score
+      FROM (SELECT * FROM post${N} p${filtered}) p CROSS JOIN stats s JOIN idf${N} i ON i.term = p.term
+      GROUP BY p.id
     )`;
+  };
 
   // First pass: the query's own lexemes, weight 1 each.
   const firstPass = sql`
     qlex AS MATERIALIZED (
-      SELECT u.lexeme AS term, u.positions[1] AS pos FROM unnest(to_tsvector('english', ${q})) u
+      SELECT u.lexeme AS term, u.positions[1] AS pos, 1::float8 AS qw FROM unnest(to_tsvector('english', ${q})) u
     ),
     stats AS MATERIALIZED (
-      SELECT greatest(count(*), 1)::float8 AS n, greatest(avg(dl), 1)::float8 AS avgdl FROM chunks
+      -- chunk_stats is kept by triggers on chunks (migration 0003): the same count and average length
+      -- (numeric, as avg(dl) computes it) as a scan of chunks.
+      SELECT greatest(coalesce(max(n), 0), 1)::float8 AS n,
+             greatest(max(total_dl)::numeric / nullif(max(n), 0), 1)::float8 AS avgdl
+      FROM chunk_stats
     ),
-    idf AS MATERIALIZED (
-      SELECT t.term, quote_literal(t.term)::tsquery AS tq, 1::float8 AS qw,
-             ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) AS idf
-      FROM qlex t CROSS JOIN stats s
-      CROSS JOIN LATERAL (SELECT count(*)::float8 AS n FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery) df
-    ),
-    ${pass('qlex', 'idf', '')}`;
+    ${pass('qlex', '')}`;
 
   const rm3 = params.rm3;
   const expansion = rm3
@@ -236,19 +249,9 @@ export function lexicalQuery({
       FROM (SELECT DISTINCT term, 1::float8 / (SELECT count(DISTINCT term) FROM qlex) AS w FROM qlex) o
       FULL JOIN fbterms e ON e.term = o.term
     ),
-    idf2 AS MATERIALIZED (
-      SELECT t.term, quote_literal(t.term)::tsquery AS tq, t.qw,
-             coalesce(i.idf, ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5))) AS idf
-      FROM qterms t CROSS JOIN stats s LEFT JOIN idf i ON i.term = t.term
-      CROSS JOIN LATERAL (
-        SELECT CASE WHEN i.idf IS NULL
-               THEN (SELECT count(*)::float8 FROM chunks WHERE tsv @@ quote_literal(t.term)::tsquery) END AS n
-      ) df
-    ),
-    ${pass('qterms', 'idf2', '2')}`
+    ${pass('qterms', '2')}`
     : sql``;
   const base = rm3 ? sql`scored2` : sql`scored1`;
-  const candFor = rm3 ? sql`cand2` : sql`cand`;
 
   const prox = params.proximity;
   const proximity = prox
@@ -267,13 +270,13 @@ export function lexicalQuery({
       WHERE a.term <> b.term
     ),
     scored AS (
-      SELECT x.id, x.doc, x.score + ${num(prox.weight)} * coalesce((
-               SELECT sum(p.idf) FROM pairs p JOIN ${candFor} cd ON cd.id = x.id WHERE cd.tsv @@ p.tq
+      SELECT x.id, x.score + ${num(prox.weight)} * coalesce((
+               SELECT sum(p.idf) FROM pairs p JOIN chunks cd ON cd.id = x.id WHERE cd.tsv @@ p.tq
              ), 0) AS score
       FROM ${base} x
     )`
     : sql`,
-    scored AS (SELECT id, doc, score FROM ${base})`;
+    scored AS (SELECT id, score FROM ${base})`;
 
   // One row per document (content item or concept): its score is its best chunk's, and the chunk it
   // shows is the one that best matches the query AS ASKED (the first pass). With feedback the two can
@@ -287,8 +290,8 @@ export function lexicalQuery({
                                 CASE WHEN ${firstScore} IS NULL THEN x.score END DESC, x.id))[1] AS id,
              max(x.score) AS score,
              (array_agg(x.id ORDER BY x.score DESC, x.id))[1] AS best
-      FROM scored x${firstJoin}
-      GROUP BY x.doc
+      FROM scored x JOIN chunks ch ON ch.id = x.id${firstJoin}
+      GROUP BY coalesce(ch.content_id, ch.concept_id)
       ORDER BY max(x.score) DESC, best
       LIMIT ${topK}::int
     )

@@ -197,7 +197,7 @@ export async function searchContent(input: SearchInput, deps: SearchDeps = {}): 
   const indexVersion = lexical.status === 'fulfilled' ? lexical.value.indexVersion : (cachedVersion ?? 0);
   const vecHits =
     vector.status === 'fulfilled' ? vector.value.filter((m) => m.score >= fusion.minSimilarity) : [];
-  const results = rankResults(q, lexHits, vecHits, fusion).slice(offset, offset + limit);
+  const results = rankResults(q, lexHits, vecHits, fusion, { offset, limit });
   const response: SearchResponse = {
     query: q,
     results,
@@ -245,12 +245,16 @@ function cacheSuffix(input: SearchInput): string {
 /** A hit from either side, before fusion: what a result needs. */
 type Candidate = Omit<LexicalHit, 'score'>;
 
-/** Groups each side by content (best chunk), fuses the two rankings, builds snippets. */
+/**
+ * Groups each side by content (best chunk), fuses the two rankings, and builds the results of the
+ * requested page (snippets only for those: they cost more than the fusion itself).
+ */
 export function rankResults(
   q: string,
   lexHits: LexicalHit[],
   vecHits: VectorMatch[],
   fusion: FusionProfile = LOCAL_FUSION,
+  page: { offset: number; limit: number } = { offset: 0, limit: Number.POSITIVE_INFINITY },
 ): SearchResult[] {
   const lexByContent = bestPerContent(lexHits.map((h) => ({ ...h, url: h.url })));
   const vecByContent = bestPerContent(
@@ -281,7 +285,7 @@ export function rankResults(
           { weight: fusion.vectorWeight, hits: vecByContent },
         ])
       : fuse(lists, fusion.k);
-  return fused.map(({ id, score }) => {
+  return fused.slice(page.offset, page.offset + page.limit).map(({ id, score }) => {
     // The full-text chunk has the whole text (better snippets); the vector one may be the only one.
     const lex = lexMap.get(id);
     const vec = vecMap.get(id);

@@ -49,7 +49,9 @@ export async function claimOutbox({
               projectors.map((p) => sql`${p}`),
               sql`, `,
             )})
-          ORDER BY id
+          -- Vector rows after the rest: they follow the text projection, and a backlog of chunks then
+          -- reaches the vector projector whole, as one bulk load (lib/sync/vector-projector.ts).
+          ORDER BY projector = 'vectors', id
           FOR UPDATE SKIP LOCKED
           LIMIT ${limit}
         )

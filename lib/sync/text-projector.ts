@@ -188,6 +188,21 @@ function plan(
 const WRITE_BATCH = 200;
 
 /**
+ * Embedded PGlite has no autovacuum: once the chunk count has grown by a fifth (and 500) since the last
+ * vacuum, the postings are vacuumed (full-text queries then read them from the index alone) and both
+ * tables analysed (the planner's row counts), as autovacuum would on a server.
+ */
+async function vacuumIfGrown(store: SyncContext['sql']): Promise<void> {
+  if (store.adapter !== 'pglite') return;
+  const [row] = await queryRows<{ n: number | string; seen: number | string }>(
+    store.db,
+    sql`SELECT s.n, greatest(c.reltuples, 0) AS seen FROM chunk_stats s, pg_class c WHERE c.oid = 'chunks'::regclass`,
+  );
+  if (!row || Number(row.n) < Number(row.seen) * 1.2 + 500) return;
+  await store.db.execute(sql`VACUUM (ANALYZE) chunks, chunk_terms`);
+}
+
+/**
  * Applies a plan: chunk upserts, deletions (as tombstones for the vector projector), and one `vectors`
  * outbox row per changed owner, in one transaction per batch of chunks.
  */
@@ -236,6 +251,7 @@ async function execute(
     done += slice.length + removed.length;
     ctx.progress?.(done, total, 'chunking');
   }
+  if (total > 0) await vacuumIfGrown(store);
 }
 
 function upsertChunks(q: Db, rows: DesiredChunk[]) {

@@ -22,6 +22,12 @@ const EMBED_BATCH = 64;
 const UPSERT_BATCH = 100;
 /** Characters of chunk text kept in vector metadata for snippets. */
 const EXCERPT_CHARS = 600;
+/**
+ * A backlog of unembedded chunks at least this large, and at least as large as what is embedded
+ * already, is embedded in one bulk load (pgvector builds its HNSW index once at the end instead of
+ * row by row): a first sync, an import, a model change.
+ */
+const BULK_BACKLOG = 200;
 
 export interface VectorProjectorDeps {
   vectors?: () => Promise<VectorStore>;
@@ -61,6 +67,19 @@ async function loadChunks(db: Db, where: SQL, limit?: number): Promise<StoredChu
         WHERE ${where}
         ORDER BY ch.id${limit ? sql` LIMIT ${limit}` : sql``}`,
   );
+}
+
+/** All unembedded chunks when they are a bulk load's worth (see BULK_BACKLOG), else none. */
+async function bulkBacklog(db: Db): Promise<StoredChunk[]> {
+  const [row] = await queryRows<{ backlog: number | string; total: number | string }>(
+    db,
+    sql`SELECT (SELECT count(*) FROM chunks WHERE embedded_hash IS DISTINCT FROM hash) AS backlog,
+               (SELECT n FROM chunk_stats) AS total`,
+  );
+  const backlog = Number(row?.backlog ?? 0);
+  const embedded = Number(row?.total ?? 0) - backlog;
+  if (backlog < BULK_BACKLOG || backlog < embedded) return [];
+  return loadChunks(db, sql`ch.embedded_hash IS DISTINCT FROM ch.hash`);
 }
 
 function ownedBy(ownerIds: string[]): SQL {
@@ -177,7 +196,13 @@ export function createVectorProjector(deps: VectorProjectorDeps = {}): Projector
       // Deletions first: a tombstoned id that came back is no longer a tombstone (the text projector
       // removes it when it rewrites the chunk), so nothing deleted here is about to be upserted.
       await deleteVectors(db, remove, vectors, stats);
-      await embedChunks(db, pending, stats, ctx, pending.length, vectors, embedder);
+      const backlog = pending.length > 0 ? await bulkBacklog(db) : [];
+      if (backlog.length > 0) {
+        // Every unembedded chunk, not only this batch's: the later batches then find theirs done.
+        await vectors.bulkLoad(() => embedChunks(db, backlog, stats, ctx, backlog.length, vectors, embedder));
+      } else {
+        await embedChunks(db, pending, stats, ctx, pending.length, vectors, embedder);
+      }
       return stats;
     },
 
