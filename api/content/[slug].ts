@@ -10,7 +10,7 @@ import { loadDb } from '../../lib/stores/sql/lazy.js';
 
 /** GET /api/content/:slug: one item with body, concepts, related items and course navigation. */
 async function get(request: Request): Promise<Response> {
-  const slug = validate(slugSchema, routeParam(request, 'slug'));
+  const slug = slugOf(request);
   return cachedJson({
     request,
     namespace: NAMESPACES.content,
@@ -25,6 +25,20 @@ async function get(request: Request): Promise<Response> {
       return doc;
     },
   });
+}
+
+/** Slugs that passed validation (a pure check of the string), so a repeated read skips it. Bounded. */
+const validSlugs = new Set<string>();
+
+function slugOf(request: Request): string {
+  const raw = routeParam(request, 'slug');
+  if (typeof raw === 'string' && validSlugs.has(raw)) return raw;
+  const slug = validate(slugSchema, raw);
+  if (slug === raw) {
+    if (validSlugs.size >= 1000) validSlugs.clear();
+    validSlugs.add(slug);
+  }
+  return slug;
 }
 
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: get });

@@ -1,4 +1,5 @@
 import { waitUntil } from '@vercel/functions';
+import { SECURITY_HEADER_LIST, withSecurityHeaders } from '../http/handler.js';
 import { type CachePolicy, cacheControl } from '../http/json.js';
 import { log } from '../log.js';
 import { type Cache, cacheIfReady, getCache } from '../stores/cache/index.js';
@@ -70,6 +71,12 @@ export interface CachedJsonOptions {
 
 const flights = new SingleFlight<Entry>();
 
+/**
+ * The token a missing namespace version is created with. Reused until a read shows it became the
+ * version (then a fresh one is drawn), so a token is never the version twice and a hit draws none.
+ */
+let initToken = newVersionToken();
+
 export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 150;
   const policy = o.policy ?? READ_POLICY;
@@ -85,11 +92,12 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
           versionKey: versionKey(o.namespace),
           entryPrefix: prefix,
           entrySuffix: suffix,
-          init: { version: newVersionToken(), ttlSeconds: VERSION_TTL_SECONDS },
+          init: { version: initToken, ttlSeconds: VERSION_TTL_SECONDS },
         }),
         timeoutMs,
       );
       if (read.version === null) throw new Error('the cache returned no namespace version');
+      if (read.version === initToken) initToken = newVersionToken();
       fullKey = prefix + read.version + suffix;
       const hit = unpack(read.value);
       if (hit) return respond(o.request, hit, policy, 'HIT');
@@ -132,14 +140,46 @@ export async function cachedJson(o: CachedJsonOptions): Promise<Response> {
   return respond(o.request, entry, policy, key ? 'MISS' : 'BYPASS');
 }
 
+/** What answering one entry takes, built once: the body's bytes and the header lists (200 and 304). */
+interface Prepared {
+  bytes: Uint8Array<ArrayBuffer>;
+  ok: [string, string][];
+  notModified: [string, string][];
+}
+
+/**
+ * Prepared answers per entry, keyed by ETag, answer kind and policy: a hit only copies them into a
+ * Response. Bounded: the ETags this instance answered recently (entries live minutes; this is a memo).
+ */
+const prepared = new Map<string, Prepared>();
+const PREPARED_MAX = 500;
+const encoder = new TextEncoder();
+
+function prepare(entry: Entry, policy: CachePolicy, status: string): Prepared {
+  const memoKey = `${entry.etag}|${status}|${policy.private ? 'p' : ''}${policy.maxAge ?? 0}/${policy.sMaxAge}/${policy.staleWhileRevalidate ?? 0}`;
+  let p = prepared.get(memoKey);
+  if (!p) {
+    const headers: [string, string][] = [
+      ['etag', entry.etag],
+      ['cache-control', cacheControl(policy)],
+      ['x-cache', status],
+    ];
+    p = {
+      bytes: encoder.encode(entry.body),
+      ok: [...headers, ['content-type', 'application/json; charset=utf-8'], ...SECURITY_HEADER_LIST],
+      notModified: [...headers, ...SECURITY_HEADER_LIST],
+    };
+    if (prepared.size >= PREPARED_MAX) prepared.clear();
+    prepared.set(memoKey, p);
+  }
+  return p;
+}
+
 function respond(request: Request, entry: Entry, policy: CachePolicy, status: string): Response {
-  const headers = { etag: entry.etag, 'cache-control': cacheControl(policy), 'x-cache': status };
+  const p = prepare(entry, policy, status);
   if (ifNoneMatchHits(request.headers.get('if-none-match'), entry.etag))
-    return new Response(null, { status: 304, headers });
-  return new Response(entry.body, {
-    status: 200,
-    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
-  });
+    return withSecurityHeaders(new Response(null, { status: 304, headers: p.notModified }));
+  return withSecurityHeaders(new Response(p.bytes, { status: 200, headers: p.ok }));
 }
 
 /** Work kept alive after the response; failures are logged, never surfaced. */

@@ -1,3 +1,5 @@
+import { lazyTimeout } from '../lazy-timeout.js';
+
 /** Thrown when a cache call takes longer than its budget. */
 export class CacheTimeoutError extends Error {
   constructor(ms: number) {
@@ -13,10 +15,11 @@ export class CacheTimeoutError extends Error {
  * (a long synchronous task), the answer that arrived meanwhile wins instead of a false timeout.
  */
 export function timebox<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // One promise and one timer per call (this is on every cache read's path).
+  // One promise per call, and a timer only for a call still pending after this turn (this is on every
+  // cache read's path; the in-memory cache answers within the turn).
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => {
+    const timer = lazyTimeout(() => {
       setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -27,13 +30,13 @@ export function timebox<T>(promise: Promise<T>, ms: number): Promise<T> {
       (value) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         resolve(value);
       },
       (err: unknown) => {
         if (settled) return; // a late rejection after the timeout is dropped, never unhandled
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         reject(err);
       },
     );

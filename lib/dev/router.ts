@@ -47,12 +47,26 @@ export interface App {
 }
 
 const REQUEST_CONTEXT = Symbol.for('@vercel/request-context');
-const contextStorage = new AsyncLocalStorage<{ waitUntil(promise: Promise<unknown>): void }>();
+interface RequestContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+const contextStorage = new AsyncLocalStorage<RequestContext>();
+/** The first app's context: what `waitUntil` reaches outside `contextStorage` (see below). */
+let firstContext: RequestContext | undefined;
+let apps = 0;
 
-/** Makes `waitUntil` from `@vercel/functions` work here as on Vercel: the promise is kept and awaited. */
-function installRequestContext(): void {
+/**
+ * Makes `waitUntil` from `@vercel/functions` work here as on Vercel: the promise is kept and awaited.
+ * While one app is the only one in the process (the dev server, the bench) every request's context is
+ * that app's, so requests run without an AsyncLocalStorage context: on Node 20 entering one turns on
+ * promise hooks, which slow every promise of every request. From the second app on (tests build
+ * several), requests run inside their app's context; anything outside one goes to the first app.
+ */
+function installRequestContext(context: RequestContext): void {
+  apps++;
+  firstContext ??= context;
   const g = globalThis as unknown as Record<symbol, unknown>;
-  g[REQUEST_CONTEXT] = { get: () => contextStorage.getStore() ?? {} };
+  g[REQUEST_CONTEXT] = { get: () => contextStorage.getStore() ?? firstContext ?? {} };
 }
 
 export function scanApiRoutes(apiDir: string): ApiRoute[] {
@@ -138,7 +152,6 @@ const MIME: Record<string, string> = {
 };
 
 export function createApp(options: AppOptions = {}): App {
-  installRequestContext();
   const root = resolve(options.root ?? process.cwd());
   const routes = scanApiRoutes(join(root, 'api'));
   const vercelPath = join(root, 'vercel.json');
@@ -179,6 +192,10 @@ export function createApp(options: AppOptions = {}): App {
     void p.finally(() => pending.delete(p));
     options.onBackground?.(p);
   };
+  const context: RequestContext = { waitUntil: track };
+  installRequestContext(context);
+  /** Resolved URLs (`resolve`) and their route, so `dispatch` does not match the same URL again. */
+  const resolved = new Map<string, ReturnType<typeof route>>();
 
   /** Applies the first matching rewrite when no route matches; then the route's parameters. */
   const route = (original: URL) => {
@@ -206,6 +223,18 @@ export function createApp(options: AppOptions = {}): App {
     return { url, match };
   };
 
+  /** vercel.json headers for a path, matched once per path (bounded). */
+  const rules = new Map<string, { key: string; value: string }[]>();
+  const rulesFor = (pathname: string) => {
+    let extra = rules.get(pathname);
+    if (!extra) {
+      extra = headerRules.filter((h) => h.regex.test(pathname)).flatMap((h) => h.headers);
+      if (rules.size >= 1000) rules.clear();
+      rules.set(pathname, extra);
+    }
+    return extra;
+  };
+
   const validPath = (url: URL) => {
     try {
       decodeURIComponent(url.pathname);
@@ -215,13 +244,17 @@ export function createApp(options: AppOptions = {}): App {
     }
   };
 
-  async function dispatch(request: Request, requestUrl: URL): Promise<Response> {
+  async function dispatch(
+    request: Request,
+    requestUrl: URL,
+    known: ReturnType<typeof route> | undefined,
+  ): Promise<Response> {
     // A malformed percent-encoding (`/api/content/%ff`) is the client's mistake: 400, as on Vercel.
     // A path that decodes whole decodes segment by segment too, so the matching below cannot throw.
-    if (!validPath(requestUrl)) {
+    if (!known && !validPath(requestUrl)) {
       return jsonError(400, 'bad_request', 'The URL path is not valid percent-encoding.');
     }
-    const { url, match } = route(requestUrl);
+    const { url, match } = known ?? route(requestUrl);
     if (match) {
       const mod = loaded.get(match.route.file) ?? (await load(match.route.file));
       const method = request.method.toUpperCase();
@@ -231,7 +264,8 @@ export function createApp(options: AppOptions = {}): App {
       if (typeof fn !== 'function') {
         return jsonError(405, 'method_not_allowed', `${method} is not allowed here.`);
       }
-      return contextStorage.run({ waitUntil: track }, () => fn(routed));
+      if (apps === 1 && context === firstContext) return fn(routed);
+      return contextStorage.run(context, () => fn(routed));
     }
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       return jsonError(404, 'not_found', `No API route matches ${url.pathname}.`);
@@ -243,15 +277,17 @@ export function createApp(options: AppOptions = {}): App {
     routes,
     crons: vercel.crons ?? [],
     async fetch(request) {
-      const url = new URL(request.url);
+      // A URL this app resolved (a server built the Request with it) is routed already.
+      const known = resolved.get(request.url);
+      const url = known?.url ?? new URL(request.url);
       let response: Response;
       try {
-        response = await dispatch(request, url);
+        response = await dispatch(request, url, known);
       } catch (err) {
         log.error('router error', { err });
         response = jsonError(500, 'internal_error', 'Something went wrong on our side.');
       }
-      const extra = headerRules.filter((h) => h.regex.test(url.pathname)).flatMap((h) => h.headers);
+      const extra = rulesFor(url.pathname);
       if (extra.length === 0) return response;
       try {
         for (const { key, value } of extra) response.headers.set(key, value);
@@ -264,7 +300,12 @@ export function createApp(options: AppOptions = {}): App {
       }
     },
     resolve(url) {
-      return validPath(url) ? route(url).url : url;
+      if (!validPath(url)) return url;
+      const routed = route(url);
+      // Bounded: a server resolves each request's URL once; the map only spares dispatch a second match.
+      if (resolved.size >= 1000) resolved.clear();
+      resolved.set(routed.url.href, routed);
+      return routed.url;
     },
     async settle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

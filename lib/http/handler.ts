@@ -96,6 +96,16 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
+/** The security headers as a header list, for responses that carry them from the start. */
+export const SECURITY_HEADER_LIST: readonly [string, string][] = SECURITY_ENTRIES.map(([k, v]) => [k, v]);
+
+/** Responses built with every security header (SECURITY_HEADER_LIST): `finalize` skips checking them. */
+const secured = new WeakSet<Response>();
+/** Marks a response built with SECURITY_HEADER_LIST in its headers (a cached read's precomputed list). */
+export function withSecurityHeaders(response: Response): Response {
+  secured.add(response);
+  return response;
+}
 
 /** Headers every API response carries: request id, security headers, CORS for allowed origins. */
 export function finalize(
@@ -103,10 +113,12 @@ export function finalize(
   requestId: string,
   extra: Record<string, string> = {},
 ): Response {
+  const hasSecurity = secured.has(response);
   const apply = (h: Headers) => {
     if (!h.has('x-request-id')) h.set('x-request-id', requestId);
-    for (const [k, v] of SECURITY_ENTRIES) if (!h.has(k)) h.set(k, v);
-    for (const [k, v] of Object.entries(extra)) {
+    if (!hasSecurity) for (const [k, v] of SECURITY_ENTRIES) if (!h.has(k)) h.set(k, v);
+    for (const k in extra) {
+      const v = extra[k] as string;
       if (k === 'vary' && h.has('vary')) {
         const current = h.get('vary') ?? '';
         if (
