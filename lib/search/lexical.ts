@@ -282,15 +282,21 @@ export function lexicalQuery({
   // shows is the one that best matches the query AS ASKED (the first pass). With feedback the two can
   // differ: expansion terms are a model of the topic, good for ranking documents, while which section
   // answers the question is for the words the visitor used (the chat quotes this chunk).
-  const firstScore = rm3 ? sql`f.score` : sql`x.score`;
-  const firstJoin = rm3 ? sql` LEFT JOIN scored1 f ON f.id = x.id` : sql``;
+  // With feedback, each chunk's first-pass score rides beside its final one (an aggregate over both
+  // passes' rows: a join of the two CTEs would be planned as a nested loop over them).
+  const scoredRows = rm3
+    ? sql`(SELECT id, max(score) AS score, max(first) AS first
+           FROM (SELECT id, score, NULL::float8 AS first FROM scored
+                 UNION ALL SELECT id, NULL::float8, score FROM scored1) u
+           GROUP BY id HAVING max(score) IS NOT NULL)`
+    : sql`(SELECT id, score, score AS first FROM scored)`;
   return sql`WITH ${firstPass}${expansion}${proximity},
     top AS (
-      SELECT (array_agg(x.id ORDER BY ${firstScore} DESC NULLS LAST,
-                                CASE WHEN ${firstScore} IS NULL THEN x.score END DESC, x.id))[1] AS id,
+      SELECT (array_agg(x.id ORDER BY x.first DESC NULLS LAST,
+                                CASE WHEN x.first IS NULL THEN x.score END DESC, x.id))[1] AS id,
              max(x.score) AS score,
              (array_agg(x.id ORDER BY x.score DESC, x.id))[1] AS best
-      FROM scored x JOIN chunks ch ON ch.id = x.id${firstJoin}
+      FROM ${scoredRows} x JOIN chunks ch ON ch.id = x.id
       GROUP BY coalesce(ch.content_id, ch.concept_id)
       ORDER BY max(x.score) DESC, best
       LIMIT ${topK}::int
