@@ -34,14 +34,7 @@ export async function load(
   connections: number,
 ): Promise<LoadFigure> {
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
-  return {
-    endpoint: label,
-    rps: round(result.requests.average, 0),
-    p50Ms: round(result.latency.p50, 2),
-    p99Ms: round(result.latency.p99, 2),
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
+  return figure(label, result);
 }
 
 /** A bare node:http server answering each path with fixed bytes: the floor the app is compared with. */
@@ -79,6 +72,11 @@ export async function loadFromChild(
     );
   });
   const result = JSON.parse(stdout) as autocannon.Result;
+  return figure(label, result);
+}
+
+/** An autocannon result as a load figure. */
+function figure(label: string, result: autocannon.Result): LoadFigure {
   return {
     endpoint: label,
     rps: round(result.requests.average, 0),

@@ -63,7 +63,7 @@ export const BM25F: LexicalParams = {
  * What search ships with, chosen on the tuning half of Cranfield's queries and checked on the held-back
  * half and on the chat QA set (README, retrieval quality): titles count most, then headings, summaries
  * and tags, then body text, as a reader weighs them; the textbook k1 and b; RM3 feedback on, which
- * raises nDCG@10, MAP and recall on both halves. Feedback re-ranks documents only: the chunk a result
+ * raises MAP and recall on both halves (nDCG@10 on the tuning half only). Feedback re-ranks documents only: the chunk a result
  * shows (and chat quotes) is still the one that best matches the words asked, which is what keeps short
  * chat questions on topic (see `lexicalQuery`). The proximity bonus is off: a small gain at twice the
  * query's cost.
@@ -115,6 +115,8 @@ export type LexicalRow = {
   url: string | null;
   concepts: string[] | string | null;
   score: number | string;
+  /** Position in the ranking (1 = best), so a statement wrapping this one can keep its order. */
+  rank: number | string;
 };
 
 /** `lexicalQuery`'s rows as hits. */
@@ -304,6 +306,7 @@ export function lexicalQuery({
     SELECT ch.id AS chunk_id, coalesce(ch.content_id, ch.concept_id)::text AS content_id,
            CASE WHEN ch.content_id IS NOT NULL THEN c.kind ELSE 'concept' END AS kind,
            coalesce(c.slug, k.slug) AS slug, ch.title, ch.heading, ch.summary, ch.text, c.url, top.score,
+           row_number() OVER (ORDER BY top.score DESC, top.best) AS rank,
            CASE WHEN ch.content_id IS NOT NULL
                 THEN ARRAY(SELECT kk.slug FROM content_concepts cc JOIN concepts kk ON kk.id = cc.concept_id
                            WHERE cc.content_id = ch.content_id ORDER BY kk.slug)
@@ -312,5 +315,5 @@ export function lexicalQuery({
     JOIN chunks ch ON ch.id = top.id
     LEFT JOIN content c ON c.id = ch.content_id
     LEFT JOIN concepts k ON k.id = ch.concept_id
-    ORDER BY top.score DESC, top.best`;
+    ORDER BY rank`;
 }

@@ -69,7 +69,7 @@ export async function searchLexicalWithVersion(options: {
     sql`SELECT iv.index_version, l.*
         FROM (SELECT (SELECT value #>> '{}' FROM app_state WHERE key = ${INDEX_VERSION_KEY}) AS index_version) iv
         LEFT JOIN LATERAL (${lexicalQuery(query)}) l ON true
-        ORDER BY l.score DESC, l.chunk_id`,
+        ORDER BY l.rank`,
   );
   const indexVersion = Number(rows[0]?.index_version ?? 0) || 0;
   const matched = rows.filter((r): r is typeof r & LexicalRow => typeof r.chunk_id === 'string');
