@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { migrate } from '../db/migrate.js';
-import { LocalExtractiveModel } from '../lib/ai/local-answerer.js';
-import { chatModelId, setChatModel } from '../lib/ai/models.js';
+import { chatModelId, localChatModel, setChatModel } from '../lib/ai/models.js';
 import { seedSampleContent } from '../lib/content/seed.js';
 import { createApp } from '../lib/dev/router.js';
 import { askThrough, formatReport, loadChatQa, runChatQa } from '../lib/eval/chat-qa.js';
@@ -23,7 +22,8 @@ import { syncNow } from '../lib/sync/run.js';
  * and sync), then every question of the QA set is sent through the real `POST /api/chat` handler in
  * process, the way `useChat` sends it. Prints cite@3, wrong refusals, off-topic refusals and first-token
  * time per category (and the failures with `--failures`); `--json` prints the whole report as JSON.
- * The chat model is the local extractive answerer unless `--env-model` asks for the env's model.
+ * The chat model is the offline one that ships (the extractive answerer behind the local tool router)
+ * unless `--env-model` asks for the env's model.
  *
  *   npm run eval:chat -- --failures
  */
@@ -47,7 +47,7 @@ try {
   setCache(new MemoryCache());
   const config = new MemoryConfigStore();
   setConfigStore(config);
-  if (!values['env-model']) setChatModel(new LocalExtractiveModel());
+  if (!values['env-model']) setChatModel(localChatModel());
   await seedSampleContent({ sql: store, config });
   await syncNow({ sql: store });
   const app = createApp();

@@ -88,8 +88,10 @@ const CONFIGS: Record<string, { lexical?: LexicalParams; fusion?: FusionProfile;
   shipped: {},
   /** The shipped search without RM3 feedback. */
   'shipped-rm3': { lexical: { ...DEFAULT_LEXICAL, rm3: undefined } },
-  /** The shipped search plus the proximity bonus. */
-  'shipped+prox': { lexical: { ...DEFAULT_LEXICAL, proximity: PROXIMITY } },
+  /** The shipped search without the proximity bonus. */
+  'shipped-prox': { lexical: { ...DEFAULT_LEXICAL, proximity: undefined } },
+  /** The proximity bonus on every matching chunk instead of the first 100 (what the depth costs). */
+  'shipped+prox-all': { lexical: { ...DEFAULT_LEXICAL, proximity: { ...PROXIMITY, depth: undefined } } },
 };
 
 configureLog({ level: 'error', sink: (line) => process.stderr.write(`${line}\n`) });

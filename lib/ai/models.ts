@@ -30,6 +30,11 @@ export function getChatModel(): LanguageModel {
     const gateway = createGateway(e.AI_GATEWAY_API_KEY ? { apiKey: e.AI_GATEWAY_API_KEY } : {});
     return gateway(info.chatModel);
   }
+  return localChatModel();
+}
+
+/** The offline chat model: the extractive answerer behind the local tool router (no provider, no key). */
+export function localChatModel(): LanguageModel {
   return new LocalToolModel({ intent: detectIntent });
 }
 
