@@ -265,6 +265,16 @@ export const chunkTerms = pgTable(
 );
 
 /**
+ * Document frequencies of the lexemes in `chunk_terms` (how many chunks hold each), kept by the same
+ * triggers, so a query reads one row per term for its IDF instead of counting the term's postings. A
+ * lexeme whose chunks are all gone keeps a row with `n = 0` (the same IDF as no row).
+ */
+export const termDf = pgTable('term_df', {
+  lexeme: text('lexeme').primaryKey(),
+  n: bigint('n', { mode: 'number' }).notNull(),
+});
+
+/**
  * Chunk ids the text projector removed whose vectors the vector projector has not deleted yet: its
  * queue of deletions, so a shrinking document never leaves stale vectors behind.
  */

@@ -91,8 +91,9 @@ export const DEFAULT_LEXICAL: LexicalParams = { ...BM25F, rm3: RM3, proximity: P
  * chunk's length in index terms (`chunks.dl`, stop words out), which measured better than its
  * distinct-lexeme count on the tuning half (README). The statement reads the postings of its terms
  * (`chunk_terms`, an inverted index kept by triggers with per-label counts, so `ts_rank_cd`'s weighted
- * frequency is computed from them exactly) and the corpus counts (`chunk_stats`): its cost follows the
- * postings of the query's terms, not the number of chunks times the number of terms.
+ * frequency is computed from them exactly), their document frequencies (`term_df`) and the corpus
+ * counts (`chunk_stats`): its cost follows the postings of the query's terms, read once per pass, not
+ * the number of chunks times the number of terms.
  */
 export async function searchLexical({
   db,
@@ -198,27 +199,23 @@ export function lexicalQuery({
   const bm25 = sql`(${tf} * (${k1} + 1) / (${tf} + ${k1} * (1 - ${b} + ${b} * p.dl / s.avgdl)))`;
 
   /**
-   * One scoring pass over the weighted terms of CTE `terms` (`term`, `qw`): their postings (CTE
-   * `post<n>`, read by lexeme through the primary key), their idf from real document frequencies (the
-   * postings' count, CTE `idf<n || ''>`), and the BM25 of every chunk matching any of them (OR
-   * semantics, CTE `scored<n || 1>`), summed over postings rather than by testing each candidate's
-   * tsvector against each term.
+   * One scoring pass over the weighted terms of CTE `terms` (`term`, `qw`): their idf from real document
+   * frequencies (`term_df`, one row per term, CTE `idf<n || ''>`), then one read of their postings (by
+   * lexeme, from the covering index) that sums the BM25 of every chunk matching any of them (OR
+   * semantics, CTE `scored<n || 1>`), rather than testing each candidate's tsvector against each term.
    */
   const pass = (terms: string, n: string) => {
     const N = sql.raw(n);
-    return sql`post${N} AS MATERIALIZED (
-      SELECT p.lexeme AS term, p.chunk_id AS id, greatest(p.dl, 1)::float8 AS dl, p.a, p.b, p.c, p.d
-      FROM ${sql.raw(terms)} t CROSS JOIN LATERAL (SELECT * FROM chunk_terms p WHERE p.lexeme = t.term OFFSET 0) p
-    ),
-    idf${N} AS MATERIALIZED (
-      SELECT t.term, quote_literal(t.term)::tsquery AS tq, t.qw,
-             ln(1 + (s.n - coalesce(df.n, 0) + 0.5) / (coalesce(df.n, 0) + 0.5)) AS idf
-      FROM ${sql.raw(terms)} t CROSS JOIN stats s
-      LEFT JOIN (SELECT term, count(*)::float8 AS n FROM post${N} GROUP BY term) df ON df.term = t.term
+    const T = sql.raw(terms);
+    return sql`idf${N} AS MATERIALIZED (
+      SELECT t.term, t.qw, ln(1 + (s.n - coalesce(df.n, 0) + 0.5) / (coalesce(df.n, 0) + 0.5)) AS idf
+      FROM ${T} t CROSS JOIN stats s LEFT JOIN term_df df ON df.lexeme = t.term
     ),
     scored${sql.raw(n || '1')} AS MATERIALIZED (
       SELECT p.id, sum(i.qw * i.idf * ${bm25}) AS score
-      FROM (SELECT * FROM post${N} p${filtered}) p CROSS JOIN stats s JOIN idf${N} i ON i.term = p.term
+      FROM idf${N} i CROSS JOIN stats s
+      CROSS JOIN LATERAL (SELECT p.chunk_id AS id, greatest(p.dl, 1)::float8 AS dl, p.a, p.b, p.c, p.d
+                          FROM chunk_terms p WHERE p.lexeme = i.term OFFSET 0) p${filtered}
       GROUP BY p.id
     )`;
   };

@@ -199,7 +199,7 @@ async function vacuumIfGrown(store: SyncContext['sql']): Promise<void> {
     sql`SELECT s.n, greatest(c.reltuples, 0) AS seen FROM chunk_stats s, pg_class c WHERE c.oid = 'chunks'::regclass`,
   );
   if (!row || Number(row.n) < Number(row.seen) * 1.2 + 500) return;
-  await store.db.execute(sql`VACUUM (ANALYZE) chunks, chunk_terms`);
+  await store.db.execute(sql`VACUUM (ANALYZE) chunks, chunk_terms, term_df`);
 }
 
 /**

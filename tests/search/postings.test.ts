@@ -9,7 +9,7 @@ import { createTextProjector } from '../../lib/sync/text-projector.js';
 import { createPglite } from '../helpers/sql.js';
 
 /**
- * BM25's statistics (chunk_stats, chunk_terms) are kept by triggers on chunks: whatever the writes
+ * BM25's statistics (chunk_stats, chunk_terms, term_df) are kept by triggers on chunks: whatever the writes
  * (inserts, re-chunked edits, deletions by cascade, embedded_hash updates), they equal what a scan of
  * chunks computes.
  */
@@ -17,7 +17,7 @@ let store: SqlStore;
 const sync = () =>
   syncNow({ sql: store, projectors: [createTextProjector()], onIndexChanged: async () => {} });
 
-async function drift(): Promise<{ stats: unknown; missing: number; extra: number }> {
+async function drift(): Promise<{ stats: unknown; missing: number; extra: number; df: number }> {
   const [stats] = await queryRows<{ same: boolean }>(
     store.db,
     sql`SELECT s.n = c.n AND s.total_dl = c.dl AS same FROM chunk_stats s,
@@ -32,7 +32,13 @@ async function drift(): Promise<{ stats: unknown; missing: number; extra: number
     store.db,
     sql`SELECT count(*) AS n FROM (SELECT * FROM chunk_terms EXCEPT ALL ${expected}) x`,
   );
-  return { stats: stats?.same, missing: Number(missing?.n), extra: Number(extra?.n) };
+  // Document frequencies: every lexeme's row equals its postings' count (0 once its chunks are gone).
+  const [df] = await queryRows<{ n: string }>(
+    store.db,
+    sql`SELECT count(*) AS n FROM (SELECT lexeme, count(*) AS n FROM (${expected}) e GROUP BY lexeme) e
+          FULL JOIN term_df t USING (lexeme) WHERE coalesce(e.n, 0) <> coalesce(t.n, -1)`,
+  );
+  return { stats: stats?.same, missing: Number(missing?.n), extra: Number(extra?.n), df: Number(df?.n) };
 }
 
 beforeAll(async () => {
@@ -48,7 +54,7 @@ describe('full-text statistics kept by triggers', () => {
   it('happy: after the first sync they equal a scan of chunks', async () => {
     const [n] = await queryRows<{ n: string }>(store.db, sql`SELECT count(*) AS n FROM chunk_terms`);
     expect(Number(n?.n)).toBeGreaterThan(1000);
-    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0 });
+    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0, df: 0 });
   });
 
   it('happy: edits that re-chunk an item, and the vector projector marking chunks embedded, keep them exact', async () => {
@@ -69,7 +75,7 @@ describe('full-text statistics kept by triggers', () => {
     });
     await sync();
     await store.db.execute(sql`UPDATE chunks SET embedded_hash = hash WHERE true`);
-    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0 });
+    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0, df: 0 });
   });
 
   it('happy: deleting an item (its chunks go by cascade) keeps them exact', async () => {
@@ -80,6 +86,6 @@ describe('full-text statistics kept by triggers', () => {
     if (!row) throw new Error('no item-2');
     await deleteContent({ sql: store, actor: 'test', target: { id: row.id }, expectedVersion: row.version });
     await sync();
-    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0 });
+    expect(await drift()).toEqual({ stats: true, missing: 0, extra: 0, df: 0 });
   });
 });
