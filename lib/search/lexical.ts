@@ -238,8 +238,9 @@ export function lexicalQuery({
   const expansion = rm3
     ? sql`,
     fbdocs AS MATERIALIZED (
-      SELECT s1.id, s1.score / nullif(sum(s1.score) OVER (), 0) AS pd
-      FROM scored1 s1 ORDER BY s1.score DESC, s1.id LIMIT ${rm3.docs}::int
+      -- P(d|q): the feedback documents' scores over the sum of all first-pass scores.
+      SELECT f.id, f.score / nullif((SELECT sum(score) FROM scored1), 0) AS pd
+      FROM (SELECT s1.id, s1.score FROM scored1 s1 ORDER BY s1.score DESC, s1.id LIMIT ${rm3.docs}::int) f
     ),
     fbterms AS MATERIALIZED (
       -- P(w|R) = sum over feedback documents of P(w|d) * P(d|q), P(w|d) by term frequency
@@ -262,6 +263,8 @@ export function lexicalQuery({
     : sql``;
   const base = rm3 ? sql`scored2` : sql`scored1`;
 
+  // How many of the best chunks the documents are ranked from (see below).
+  const keep = Math.max(100, 4 * topK);
   const prox = params.proximity;
   const proximity = prox
     ? sql`,
@@ -278,38 +281,65 @@ export function lexicalQuery({
       JOIN ${rm3 ? sql`idf2` : sql`idf`} ia ON ia.term = a.term JOIN ${rm3 ? sql`idf2` : sql`idf`} ib ON ib.term = b.term
       WHERE a.term <> b.term
     ),
-    scored AS (
+    -- The bonus, for the best chunks by term score: enough of them to rank the documents from (see
+    -- below), and every chunk the bonus is checked for.
+    btop AS MATERIALIZED (
+      SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS r
+      FROM (SELECT id, score FROM ${base} ORDER BY score DESC, id LIMIT ${prox.depth === undefined ? null : Math.max(prox.depth, keep)}::int) t
+    ),
+    bonused AS MATERIALIZED (
       SELECT x.id, x.score + CASE WHEN x.r <= ${prox.depth ?? 1_000_000_000}::int THEN ${num(prox.weight)} * coalesce((
                SELECT sum(p.idf) FROM pairs p JOIN chunks cd ON cd.id = x.id WHERE cd.tsv @@ p.tq
              ), 0) ELSE 0 END AS score
-      FROM (SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS r FROM ${base}) x
+      FROM btop x
+    ),
+    -- Every matching chunk with its final score (read only when the best chunks are not enough).
+    scored AS (
+      SELECT id, score FROM bonused
+      UNION ALL SELECT b.id, b.score FROM ${base} b WHERE NOT EXISTS (SELECT 1 FROM btop t WHERE t.id = b.id)
     )`
     : sql`,
+    bonused AS MATERIALIZED (SELECT id, score FROM ${base} ORDER BY score DESC, id LIMIT ${keep}::int),
     scored AS (SELECT id, score FROM ${base})`;
 
   // One row per document (content item or concept): its score is its best chunk's, and the chunk it
   // shows is the one that best matches the query AS ASKED (the first pass). With feedback the two can
   // differ: expansion terms are a model of the topic, good for ranking documents, while which section
   // answers the question is for the words the visitor used (the chat quotes this chunk).
-  // With feedback, each chunk's first-pass score rides beside its final one (an aggregate over both
-  // passes' rows: a join of the two CTEs would be planned as a nested loop over them).
-  const scoredRows = rm3
-    ? sql`(SELECT id, max(score) AS score, max(first) AS first
-           FROM (SELECT id, score, NULL::float8 AS first FROM scored
-                 UNION ALL SELECT id, NULL::float8, score FROM scored1) u
-           GROUP BY id HAVING max(score) IS NOT NULL)`
-    : sql`(SELECT id, score, score AS first FROM scored)`;
+  //
+  // The documents are ranked from the best `keep` chunks when those hold at least `topK` documents
+  // (exact: a document without a chunk among them scores at most the lowest of them, and loses ties to
+  // them by chunk id), else from every matching chunk; so the grouping touches a few hundred chunks,
+  // not every chunk that shares a word with the query.
+  const first = rm3 ? sql`f.score` : sql`coalesce(bo.score, x.score)`;
+  const final = sql`coalesce(bo.score, x.score)`;
   return sql`WITH ${firstPass}${expansion}${proximity},
-    top AS (
-      SELECT (array_agg(x.id ORDER BY x.first DESC NULLS LAST,
-                                CASE WHEN x.first IS NULL THEN x.score END DESC, x.id))[1] AS id,
-             max(x.score) AS score,
-             (array_agg(x.id ORDER BY x.score DESC, x.id))[1] AS best
-      FROM ${scoredRows} x JOIN chunks ch ON ch.id = x.id
+    cand AS MATERIALIZED (
+      SELECT x.id, x.score, coalesce(ch.content_id, ch.concept_id) AS doc
+      FROM (SELECT id, score FROM bonused ORDER BY score DESC, id LIMIT ${keep}::int) x JOIN chunks ch ON ch.id = x.id
+    ),
+    enough AS MATERIALIZED (SELECT count(DISTINCT doc) >= ${topK}::int AS ok FROM cand),
+    docs AS (
+      SELECT doc, max(score) AS score, (array_agg(id ORDER BY score DESC, id))[1] AS best
+      FROM cand WHERE (SELECT ok FROM enough) GROUP BY doc
+      UNION ALL
+      SELECT coalesce(ch.content_id, ch.concept_id), max(x.score), (array_agg(x.id ORDER BY x.score DESC, x.id))[1]
+      FROM scored x JOIN chunks ch ON ch.id = x.id WHERE NOT (SELECT ok FROM enough)
       GROUP BY coalesce(ch.content_id, ch.concept_id)
-      ORDER BY max(x.score) DESC, best
-      LIMIT ${topK}::int
-    )
+    ),
+    topdocs AS MATERIALIZED (SELECT doc, score, best FROM docs ORDER BY score DESC, best LIMIT ${topK}::int),
+    docchunks AS MATERIALIZED (
+      SELECT d.doc, ch.id FROM topdocs d JOIN chunks ch ON ch.content_id = d.doc
+      UNION ALL
+      SELECT d.doc, ch.id FROM topdocs d JOIN chunks ch ON ch.concept_id = d.doc
+    ),
+    shown AS (
+      SELECT DISTINCT ON (dc.doc) dc.doc, dc.id
+      FROM docchunks dc JOIN ${base} x ON x.id = dc.id LEFT JOIN bonused bo ON bo.id = dc.id
+      LEFT JOIN scored1 f ON f.id = dc.id
+      ORDER BY dc.doc, ${first} DESC NULLS LAST, CASE WHEN ${first} IS NULL THEN ${final} END DESC, dc.id
+    ),
+    top AS (SELECT sh.id, d.score, d.best FROM topdocs d JOIN shown sh ON sh.doc = d.doc)
     SELECT ch.id AS chunk_id, coalesce(ch.content_id, ch.concept_id)::text AS content_id,
            CASE WHEN ch.content_id IS NOT NULL THEN c.kind ELSE 'concept' END AS kind,
            coalesce(c.slug, k.slug) AS slug, ch.title, ch.heading, ch.summary, ch.text, c.url, top.score,
