@@ -40,8 +40,15 @@ export const DEFAULT_OVERLAP_TOKENS = 48;
 export function estimateTokens(text: string): number {
   const trimmed = text.trim();
   if (trimmed === '') return 0;
-  const words = trimmed.split(/\s+/).length;
-  return Math.max(words, Math.ceil(trimmed.length / 4));
+  return Math.max(countWords(trimmed), Math.ceil(trimmed.length / 4));
+}
+
+/** Whitespace-separated words of a trimmed string (`split(/\s+/).length` without the array). */
+function countWords(trimmed: string): number {
+  let words = 1;
+  const re = /\s+/g;
+  while (re.exec(trimmed) !== null) words++;
+  return words;
 }
 
 /** The exact text embedded for a chunk: document title, heading path, then the chunk. */
@@ -58,6 +65,13 @@ export interface SearchDocument {
   /** Markdown body (front matter already removed); may be empty. */
   body: string;
 }
+
+/**
+ * The GFM syntax and tree extensions, built once: they are plain configuration (constructs and
+ * handlers, no state), and combining them on every call cost more than parsing a short item.
+ */
+const MICROMARK_GFM = [gfm()];
+const MDAST_GFM = [gfmFromMarkdown()];
 
 /** A chunk with the item's fields, as the `chunks` table stores it. */
 export interface DocumentChunk extends Chunk {
@@ -165,8 +179,8 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 /** Sections by heading, each a list of blocks in document order. */
 function splitSections(body: string): Section[] {
   const tree = fromMarkdown(body.replace(/\r\n?/g, '\n'), {
-    extensions: [gfm()],
-    mdastExtensions: [gfmFromMarkdown()],
+    extensions: MICROMARK_GFM,
+    mdastExtensions: MDAST_GFM,
   });
   const sections: Section[] = [];
   const stack: { level: number; title: string }[] = [];
@@ -323,12 +337,25 @@ function splitWords(text: string, maxTokens: number): string[] {
   const words = text.split(/\s+/);
   const out: string[] = [];
   let current: string[] = [];
+  // The estimate of `current` joined with spaces, kept as counts (the words hold no whitespace; only
+  // an empty first or last word, from whitespace at an end, is trimmed away by the estimate).
+  let count = 0;
+  let length = 0;
   for (const w of words) {
-    if (current.length > 0 && estimateTokens([...current, w].join(' ')) > maxTokens) {
+    const nextCount = count + (w ? 1 : 0);
+    const nextLength = length + w.length;
+    const estimate = nextCount === 0 ? 0 : Math.max(nextCount, Math.ceil((nextLength + nextCount - 1) / 4));
+    if (current.length > 0 && estimate > maxTokens) {
       out.push(current.join(' '));
       current = [];
+      count = 0;
+      length = 0;
     }
     current.push(w);
+    if (w) {
+      count++;
+      length += w.length;
+    }
   }
   if (current.length > 0) out.push(current.join(' '));
   return out;
