@@ -66,4 +66,20 @@ describe('full-text ranking with RM3 feedback', () => {
     const scores = hits.map((h) => h.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
+
+  it('ranks the same first page whether documents come from the best chunks or from every match', async () => {
+    // topK 10 ranks from the best 100 chunks (they hold 10 documents); topK 300 asks for more documents
+    // than match, so every matching chunk is grouped: the first ten must agree, section and score.
+    let compared = 0;
+    for (const q of questions.filter((_, i) => i % 4 === 0)) {
+      const page = (hits: LexicalHit[]) =>
+        hits.slice(0, 10).map((h) => `${h.slug} ${h.chunkId} ${h.score.toFixed(9)}`);
+      const few = await searchLexical({ db: sql.db, q, topK: 10, params: DEFAULT_LEXICAL });
+      const all = await searchLexical({ db: sql.db, q, topK: 300, params: DEFAULT_LEXICAL });
+      expect(all.length, q).toBeLessThan(300);
+      expect(page(few), q).toEqual(page(all));
+      compared += few.length;
+    }
+    expect(compared).toBeGreaterThan(200);
+  });
 });
