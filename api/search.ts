@@ -47,9 +47,11 @@ export const docs = defineDocs({
   GET: {
     summary: 'Search content',
     description:
-      'Hybrid retrieval: the query is embedded once, the vector and the BM25 full-text queries run in ' +
-      'parallel and are fused by reciprocal rank, one result per content item (its best chunk). With the ' +
-      'vector store down, full text alone answers and `degraded` is true.',
+      'Hybrid retrieval: the query is embedded once, the vector and the fielded BM25 full-text queries ' +
+      "(RM3 feedback, proximity bonus) run in parallel and are fused as the embedder's profile says: by " +
+      'reciprocal rank for a provider model; with the local hashing embedder full text orders what it ' +
+      'finds and vector matches backfill. One result per content item or concept (its best chunk). With ' +
+      'the vector store down, full text alone answers and `degraded` is true.',
     tags: ['search'],
     auth: 'none',
     query: searchQuerySchema,

@@ -114,7 +114,9 @@ export interface SearchDeps {
 
 /**
  * Hybrid search: the query is embedded once; the vector query and the BM25 full-text query run in
- * parallel; their rankings are fused by reciprocal rank and grouped by content (best chunk per item).
+ * parallel; their rankings are fused by the embedder's profile (`fusionFor`: reciprocal rank for a
+ * provider model, full text first with vector backfill for the local hashing embedder) and grouped by
+ * document (best chunk per item or concept).
  * Vector metadata and the full-text row carry everything a result shows: no hydration query.
  * With the vector store (or the embedder) down, full text alone answers and `degraded` says so.
  */
