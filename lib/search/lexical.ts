@@ -311,8 +311,9 @@ export function lexicalQuery({
   // (exact: a document without a chunk among them scores at most the lowest of them, and loses ties to
   // them by chunk id), else from every matching chunk; so the grouping touches a few hundred chunks,
   // not every chunk that shares a word with the query.
-  const first = rm3 ? sql`f.score` : sql`coalesce(bo.score, x.score)`;
   const final = sql`coalesce(bo.score, x.score)`;
+  // Without feedback the query as asked is the final query.
+  const first = rm3 ? sql`f.score` : final;
   return sql`WITH ${firstPass}${expansion}${proximity},
     cand AS MATERIALIZED (
       SELECT x.id, x.score, coalesce(ch.content_id, ch.concept_id) AS doc
@@ -336,7 +337,7 @@ export function lexicalQuery({
     shown AS (
       SELECT DISTINCT ON (dc.doc) dc.doc, dc.id
       FROM docchunks dc JOIN ${base} x ON x.id = dc.id LEFT JOIN bonused bo ON bo.id = dc.id
-      LEFT JOIN scored1 f ON f.id = dc.id
+      ${rm3 ? sql`LEFT JOIN scored1 f ON f.id = dc.id` : sql``}
       ORDER BY dc.doc, ${first} DESC NULLS LAST, CASE WHEN ${first} IS NULL THEN ${final} END DESC, dc.id
     ),
     top AS (SELECT sh.id, d.score, d.best FROM topdocs d JOIN shown sh ON sh.doc = d.doc)
